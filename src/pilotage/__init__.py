@@ -1,0 +1,1 @@
+"""Pilotage: the platform that runs the Territoires d'industrie programme."""

@@ -1,0 +1,157 @@
+"""Programme phases and themes, territories, their governance, contracts and action plans."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from pilotage.geo.models import Epci, Region
+
+
+class ProgrammePhase(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)  # e.g. "2018-2022"
+    name = models.CharField(_("nom"), max_length=200)
+    starts_on = models.DateField(_("début"))
+    ends_on = models.DateField(_("fin"))
+
+    class Meta:
+        verbose_name = _("phase du programme")
+        verbose_name_plural = _("phases du programme")
+        ordering = ["starts_on"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(models.Model):
+    """A theme (axe) of a phase. Themes are data, never an enum: each phase has its own."""
+
+    phase = models.ForeignKey(ProgrammePhase, on_delete=models.PROTECT, related_name="themes")
+    code = models.SlugField(_("code"), max_length=40)
+    label = models.CharField(_("libellé"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("thème")
+        verbose_name_plural = _("thèmes")
+        ordering = ["phase__starts_on", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["phase", "code"], name="theme_unique_code_per_phase")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Territory(models.Model):
+    """A Territoire d'industrie, identified by its ANCT code `id_ti` (ti-RRNN)."""
+
+    code = models.CharField(_("identifiant (id_ti)"), max_length=16, unique=True)
+    name = models.CharField(_("nom"), max_length=200)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="territories")
+    phases = models.ManyToManyField(ProgrammePhase, related_name="territories", verbose_name=_("phases"))
+    epcis = models.ManyToManyField(Epci, related_name="territories", verbose_name=_("périmètre (EPCI)"))
+    # Derived from the perimeter when it changes, so that lists need no aggregate per row.
+    population = models.PositiveIntegerField(_("population"), default=0)
+    communes_count = models.PositiveIntegerField(_("nombre de communes"), default=0)
+    governance_installed_on = models.DateField(_("gouvernance installée le"), null=True, blank=True)
+    is_demo = models.BooleanField(_("donnée de démonstration"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("territoire d'industrie")
+        verbose_name_plural = _("territoires d'industrie")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GovernanceMember(models.Model):
+    class Role(models.TextChoices):
+        ELECTED_LEAD = "elected_lead", _("élu référent (binôme)")
+        INDUSTRIAL_LEAD = "industrial_lead", _("industriel référent (binôme)")
+        PROJECT_MANAGER = "project_manager", _("chef de projet")
+        STATE_REFERENT = "state_referent", _("référent État")
+        REGION_REFERENT = "region_referent", _("référent Région")
+        OTHER = "other", _("autre membre")
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="governance_members")
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    full_name = models.CharField(_("nom"), max_length=200)
+    position = models.CharField(_("fonction"), max_length=200, blank=True)
+    organisation = models.CharField(_("structure"), max_length=200, blank=True)
+    # Contact details are personal data: never shown publicly nor exported.
+    email = models.EmailField(_("adresse électronique"), blank=True)
+    phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+    starts_on = models.DateField(_("début du mandat"), null=True, blank=True)
+    ends_on = models.DateField(_("fin du mandat"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membre de la gouvernance")
+        verbose_name_plural = _("membres de la gouvernance")
+        ordering = ["territory", "role", "full_name"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.get_role_display()})"
+
+
+class Contract(models.Model):
+    class Kind(models.TextChoices):
+        PROTOCOL = "protocol", _("protocole")
+        CONTRACT = "contract", _("contrat de Territoire d'industrie")
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="contracts")
+    phase = models.ForeignKey(ProgrammePhase, on_delete=models.PROTECT, related_name="contracts")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    signed_on = models.DateField(_("signé le"), null=True, blank=True)
+    signatories = models.TextField(_("signataires"), blank=True)
+    document = models.FileField(_("document"), upload_to="contracts/", blank=True)
+
+    class Meta:
+        verbose_name = _("protocole ou contrat")
+        verbose_name_plural = _("protocoles et contrats")
+        ordering = ["territory", "phase", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "phase", "kind"], name="contract_unique_kind_per_phase")
+        ]
+        indexes = [models.Index(fields=["kind", "signed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.territory}"
+
+
+class ActionPlan(models.Model):
+    """A version of a territory's action plan: draft → submitted → validated | returned."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("brouillon")
+        SUBMITTED = "submitted", _("soumis à la Région")
+        VALIDATED = "validated", _("validé par le Conseil régional")
+        RETURNED = "returned", _("renvoyé pour modification")
+
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, related_name="action_plans")
+    phase = models.ForeignKey(ProgrammePhase, on_delete=models.PROTECT, related_name="action_plans")
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    summary = models.TextField(_("résumé"), blank=True)
+    submitted_on = models.DateField(_("soumis le"), null=True, blank=True)
+    # Date of the Regional Council's decision (validation or return).
+    decided_on = models.DateField(_("décision du Conseil régional le"), null=True, blank=True)
+    expected_validation_on = models.DateField(_("validation prévue le"), null=True, blank=True)
+    return_reason = models.TextField(_("motif du renvoi"), blank=True)
+
+    class Meta:
+        verbose_name = _("plan d'actions")
+        verbose_name_plural = _("plans d'actions")
+        ordering = ["territory", "phase", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "phase", "version"], name="action_plan_unique_version"),
+            models.CheckConstraint(
+                condition=~Q(status="validated") | Q(decided_on__isnull=False),
+                name="action_plan_validated_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "decided_on"])]
+
+    def __str__(self) -> str:
+        return f"Plan d'actions v{self.version} — {self.territory}"
