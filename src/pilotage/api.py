@@ -19,29 +19,31 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "validation_error"}
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "validation_error",
+}
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    return api.create_response(
-        request, error_body("bad_request", "Paramètres invalides.", exc.errors), status=400
-    )
+    return api.create_response(request, error_body("bad_request", "Paramètres invalides.", exc.errors), status=400)
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return api.create_response(
-        request, error_body("not_found", "Ressource introuvable."), status=404
-    )
+    return api.create_response(request, error_body("not_found", "Ressource introuvable."), status=404)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return api.create_response(
-        request, error_body("unauthorized", "Jeton absent, invalide ou révoqué."), status=401
-    )
+    return api.create_response(request, error_body("unauthorized", "Jeton absent, invalide ou révoqué."), status=401)
 
 
 @api.exception_handler(HttpError)

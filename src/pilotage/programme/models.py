@@ -52,6 +52,8 @@ class Territory(models.Model):
     # Derived from the perimeter when it changes, so that lists need no aggregate per row.
     population = models.PositiveIntegerField(_("population"), default=0)
     communes_count = models.PositiveIntegerField(_("nombre de communes"), default=0)
+    # Folded code, name and EPCI names, for accent-insensitive search on every engine.
+    search_text = models.TextField(editable=False, default="")
     governance_installed_on = models.DateField(_("gouvernance installée le"), null=True, blank=True)
     is_demo = models.BooleanField(_("donnée de démonstration"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -64,6 +66,19 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def refresh_derived(self) -> None:
+        """Recompute what derives from the perimeter (population, communes, search text) and save it."""
+        from pilotage.core.text import fold
+        from pilotage.geo.models import Commune
+
+        epcis = list(self.epcis.all())
+        self.population = sum(e.population for e in epcis)
+        self.communes_count = Commune.objects.filter(epci__in=epcis).count()
+        self.search_text = fold(" ".join([self.code, self.name, *(e.name for e in epcis)]))
+        Territory.objects.filter(pk=self.pk).update(
+            population=self.population, communes_count=self.communes_count, search_text=self.search_text
+        )
 
 
 class GovernanceMember(models.Model):

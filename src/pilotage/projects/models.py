@@ -26,9 +26,7 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["siren"], condition=~models.Q(siren=""), name="organisation_unique_siren"
-            )
+            models.UniqueConstraint(fields=["siren"], condition=~models.Q(siren=""), name="organisation_unique_siren")
         ]
 
     def __str__(self) -> str:
@@ -51,9 +49,7 @@ class Project(models.Model):
     title = models.CharField(_("titre"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     themes = models.ManyToManyField(Theme, related_name="projects", verbose_name=_("thèmes"))
-    owner = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="projects"
-    )
+    owner = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="projects")
     commune = models.ForeignKey(Commune, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("statut"), max_length=12, choices=ProjectStatus.choices, default="idea")
     abandon_reason = models.TextField(_("motif d'abandon"), blank=True)

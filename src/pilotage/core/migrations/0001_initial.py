@@ -7,36 +7,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeLog',
+            name="ChangeLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='date')),
-                ('user_label', models.CharField(blank=True, max_length=200, verbose_name='auteur')),
-                ('source', models.CharField(choices=[('web', 'site'), ('api', 'API'), ('import', 'import'), ('command', 'commande'), ('system', 'système')], default='system', max_length=10, verbose_name='origine')),
-                ('object_pk', models.CharField(max_length=64)),
-                ('object_repr', models.CharField(blank=True, max_length=300)),
-                ('action', models.CharField(choices=[('create', 'création'), ('update', 'modification'), ('delete', 'suppression'), ('transition', "changement d'état")], max_length=12, verbose_name='action')),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="date")),
+                ("user_label", models.CharField(blank=True, max_length=200, verbose_name="auteur")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "site"),
+                            ("api", "API"),
+                            ("import", "import"),
+                            ("command", "commande"),
+                            ("system", "système"),
+                        ],
+                        default="system",
+                        max_length=10,
+                        verbose_name="origine",
+                    ),
+                ),
+                ("object_pk", models.CharField(max_length=64)),
+                ("object_repr", models.CharField(blank=True, max_length=300)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "création"),
+                            ("update", "modification"),
+                            ("delete", "suppression"),
+                            ("transition", "changement d'état"),
+                        ],
+                        max_length=12,
+                        verbose_name="action",
+                    ),
+                ),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="contenttypes.contenttype"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "entrée d'historique",
-                'verbose_name_plural': 'historique',
-                'ordering': ['at', 'id'],
-                'indexes': [models.Index(fields=['content_type', 'object_pk', 'at'], name='core_change_content_e095b9_idx')],
+                "verbose_name": "entrée d'historique",
+                "verbose_name_plural": "historique",
+                "ordering": ["at", "id"],
+                "indexes": [
+                    models.Index(fields=["content_type", "object_pk", "at"], name="core_change_content_e095b9_idx")
+                ],
             },
         ),
     ]

@@ -25,8 +25,11 @@ PHASES = [
         "ends_on": datetime.date(2027, 12, 31),
         "themes": [
             ("competences", "Compétences", "Lever les freins au recrutement, développer les compétences"),
-            ("transition_ecologique", "Transition écologique",
-             "Accélérer la transition écologique et énergétique de l'industrie"),
+            (
+                "transition_ecologique",
+                "Transition écologique",
+                "Accélérer la transition écologique et énergétique de l'industrie",
+            ),
             ("innovation", "Innovation", "Faire des territoires des écosystèmes d'innovation"),
             ("foncier", "Foncier", "Mobiliser un foncier industriel adapté"),
         ],
@@ -44,7 +47,8 @@ def create(apps, schema_editor):
         )
         for position, (code, label, description) in enumerate(spec["themes"]):
             Theme.objects.update_or_create(
-                phase=phase, code=code,
+                phase=phase,
+                code=code,
                 defaults={"label": label, "description": description, "position": position},
             )
 
