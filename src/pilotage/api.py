@@ -54,8 +54,10 @@ def on_http_error(request, exc: HttpError):
 
 def _register_routers() -> None:
     from pilotage.programme.api import router as programme_router
+    from pilotage.stats.api import router as stats_router
 
     api.add_router("/", programme_router)
+    api.add_router("/", stats_router)
 
 
 _register_routers()

@@ -1,0 +1,168 @@
+"""Programme figures as of a date: the one place where each published figure is defined (PRODUCT.md).
+
+Every figure is counted over the territories in the filter (or their projects); dates are inclusive.
+Business dates decide (governance, signature, Regional Council decision, reporting); a project's status is
+taken as it stood at `as_of` (its last recorded transition on or before that day, or its first recorded
+status when the record was entered later). Each aggregate is one database query, whatever the data size.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from pilotage.programme.models import ActionPlan, Contract, Territory, Theme
+from pilotage.projects.models import FundingLine, Project, ProjectStatus, ProjectStatusChange
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the figures are computed over: a set of territories, the visible projects, a phase."""
+
+    territories: QuerySet[Territory]
+    projects: QuerySet[Project]
+    phase: str | None = None
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The last instant of `day` in the site's time zone, so that a date bound is inclusive."""
+    start_next = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+    return timezone.make_aware(start_next) - datetime.timedelta(microseconds=1)
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _euros(value: Decimal | None) -> float:
+    return float(round(value or Decimal(0), 2))
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def territory_figures(scope: Scope, as_of: datetime.date) -> dict:
+    territories = scope.territories
+    ids = territories.values("pk")
+    counts = territories.aggregate(
+        total=Count("pk", distinct=True),
+        governance=Count("pk", filter=Q(governance_installed_on__lte=as_of), distinct=True),
+    )
+    contracts = Contract.objects.filter(territory__in=ids, signed_on__lte=as_of)
+    plans = ActionPlan.objects.filter(territory__in=ids)
+    if scope.phase:
+        contracts = contracts.filter(phase__code=scope.phase)
+        plans = plans.filter(phase__code=scope.phase)
+    signed = contracts.aggregate(
+        protocols=Count("territory", filter=Q(kind=Contract.Kind.PROTOCOL), distinct=True),
+        contracts=Count("territory", filter=Q(kind=Contract.Kind.CONTRACT), distinct=True),
+    )
+    validated = plans.filter(status=ActionPlan.Status.VALIDATED, decided_on__lte=as_of).values("territory")
+    year_end = datetime.date(as_of.year, 12, 31)
+    plan_counts = plans.aggregate(
+        validated=Count(
+            "territory", filter=Q(status=ActionPlan.Status.VALIDATED, decided_on__lte=as_of), distinct=True
+        ),
+        expected=Count(
+            "territory",
+            filter=Q(expected_validation_on__lte=year_end) & ~Q(territory__in=validated),
+            distinct=True,
+        ),
+    )
+    return {
+        "territories": counts["total"],
+        "governance_installed": counts["governance"],
+        "governance_installed_pct": _pct(counts["governance"], counts["total"]),
+        "protocols_signed": signed["protocols"],
+        "contracts_signed": signed["contracts"],
+        "action_plans_validated": plan_counts["validated"],
+        "action_plans_validated_by_year_end": plan_counts["validated"] + plan_counts["expected"],
+    }
+
+
+def reported_projects(scope: Scope, as_of: datetime.date) -> QuerySet[Project]:
+    """The projects a figure counts: visible, in the territories of the scope, reported on or before as_of."""
+    projects = scope.projects.filter(territory__in=scope.territories.values("pk"), reported_on__lte=as_of)
+    if scope.phase:
+        projects = projects.filter(phase__code=scope.phase)
+    return projects
+
+
+def with_status_as_of(projects: QuerySet[Project], as_of: datetime.date) -> QuerySet[Project]:
+    """Annotate `status_as_of`: the last transition on or before as_of, else the first recorded one."""
+    changes = ProjectStatusChange.objects.filter(project=OuterRef("pk"))
+    last_before = changes.filter(at__lte=end_of_day(as_of)).order_by("-at", "-id").values("status")[:1]
+    first = changes.order_by("at", "id").values("status")[:1]
+    return projects.annotate(status_as_of=Coalesce(Subquery(last_before), Subquery(first), F("status")))
+
+
+def project_figures(scope: Scope, as_of: datetime.date) -> dict:
+    projects = reported_projects(scope, as_of)
+    ids = projects.values("pk")
+    themes = Theme.objects.filter(phase__code=scope.phase) if scope.phase else Theme.objects.all()
+    by_theme = {code: 0 for code in themes.values_list("code", flat=True)}
+    by_theme |= dict(
+        Project.themes.through.objects.filter(project__in=ids)
+        .values_list("theme__code")
+        .annotate(n=Count("project", distinct=True))
+        .order_by()
+    )
+    by_status = {code: 0 for code in ProjectStatus.values}
+    for code, n in (
+        with_status_as_of(Project.objects.filter(pk__in=ids), as_of)
+        .values_list("status_as_of")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        by_status[code] = n
+    lines = FundingLine.objects.filter(project__in=ids)
+    totals = lines.aggregate(
+        requested=Coalesce(Sum("requested"), Value(Decimal(0))),
+        granted=Coalesce(Sum("granted"), Value(Decimal(0))),
+    )
+    by_funder = {
+        name: {"requested": _euros(requested), "granted": _euros(granted)}
+        for name, requested, granted in lines.values_list("funder__name")
+        .annotate(r=Sum("requested"), g=Sum("granted"))
+        .order_by("funder__name")
+    }
+    return {
+        "projects": sum(by_status.values()),
+        "projects_by_theme": by_theme,
+        "projects_by_status": by_status,
+        "funding_requested": _euros(totals["requested"]),
+        "funding_granted": _euros(totals["granted"]),
+        "funding_by_funder": by_funder,
+    }
+
+
+def programme_figures(scope: Scope, as_of: datetime.date | None = None) -> dict:
+    as_of = as_of or today()
+    return {"as_of": as_of.isoformat(), **territory_figures(scope, as_of), **project_figures(scope, as_of)}
+
+
+def build_scope(user, *, region: str | None = None, territory: str | None = None, phase: str | None = None) -> Scope:
+    """The scope of a figures request. Unknown region, territory or phase codes raise LookupError."""
+    from pilotage.geo.models import Region
+    from pilotage.programme.models import ProgrammePhase
+    from pilotage.programme.queries import territories_visible_to
+    from pilotage.projects.queries import projects_visible_to
+
+    territories = territories_visible_to(user)
+    if region:
+        if not Region.objects.filter(pk=region).exists():
+            raise LookupError(f"Région inconnue : {region}")
+        territories = territories.filter(region_id=region)
+    if territory:
+        territories = territories.filter(code=territory)
+        if not territories.exists():
+            raise LookupError(f"Territoire inconnu : {territory}")
+    if phase:
+        if not ProgrammePhase.objects.filter(code=phase).exists():
+            raise LookupError(f"Phase inconnue : {phase}")
+        territories = territories.filter(phases__code=phase)
+    return Scope(territories=territories, projects=projects_visible_to(user), phase=phase or None)
