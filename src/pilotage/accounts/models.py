@@ -28,3 +28,54 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.username = self.email
         super().save(*args, **kwargs)
+
+
+class Role(models.Model):
+    """A role a user holds, with its scope (PRODUCT.md, "Who uses it")."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", _("coordination nationale (ANCT / État)")
+        REGIONAL_PILOT = "regional_pilot", _("pilote régional (Conseil régional)")
+        STATE_SERVICES = "state_services", _("services de l'État (préfecture)")
+        TERRITORY_TEAM = "territory_team", _("équipe du territoire")
+        PROJECT_OWNER = "project_owner", _("porteur de projet")
+        FUNDER = "funder", _("financeur")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    kind = models.CharField(_("rôle"), max_length=20, choices=Kind.choices)
+    region = models.ForeignKey("geo.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    territory = models.ForeignKey(
+        "programme.Territory", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        "projects.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("rôle")
+        verbose_name_plural = _("rôles")
+
+    def __str__(self) -> str:
+        scope = self.region or self.territory or self.project or self.organisation
+        return f"{self.get_kind_display()}{f' — {scope}' if scope else ''}"
+
+
+class ApiToken(models.Model):
+    """An API token: only its SHA-256 is stored; the clear value is shown once, at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nom"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -2,16 +2,20 @@
 
 from django.db.models import QuerySet
 
+from pilotage.accounts.scopes import project_edition, project_visibility
 from pilotage.core.text import search_terms
 
 from .models import Project
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
-    """Visitors see public projects only; scoped roles widen this (see accounts)."""
-    if user is not None and getattr(user, "is_superuser", False):
-        return Project.objects.all()
-    return Project.objects.filter(public=True)
+    """Visitors see public projects; each role adds its scope (pilotage.accounts.scopes)."""
+    constraint = project_visibility(user)
+    return Project.objects.all() if constraint is None else Project.objects.filter(constraint)
+
+
+def projects_editable_by(user) -> QuerySet[Project]:
+    return Project.objects.filter(project_edition(user))
 
 
 def filter_projects(
