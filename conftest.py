@@ -21,3 +21,18 @@ def browser_type_launch_args(browser_type_launch_args):
             pytest.fail(f"Chromium introuvable ({CHROMIUM}) alors que PILOTAGE_REQUIRE_BROWSER=1")
         pytest.skip("Chromium (paquet Debian `chromium`) n'est pas installé : tests navigateur ignorés")
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+GEO_SLICE_DEPARTMENTS = ("54", "57", "88", "67", "68")
+
+
+@pytest.fixture
+def geo_slice(db):
+    """The real referential for Grand Est's Meurthe-et-Moselle, Moselle, Vosges, Bas-Rhin and Haut-Rhin.
+
+    All regions and departments, the EPCI having a commune there (with their shapes) and those EPCI's communes.
+    The shipped files are parsed once per process; each test only pays for the inserts. Returns the LoadReport.
+    """
+    from pilotage.geo.services import load_referential
+
+    return load_referential(GEO_SLICE_DEPARTMENTS)
