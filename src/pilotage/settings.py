@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "widget_tweaks",
     "dsfr",
+    "ninja",  # serves the API docs (Swagger UI) from its static files, not a CDN
     "pilotage.core",
     "pilotage.accounts",
     "pilotage.geo",

@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("territoires/", include("pilotage.programme.urls")),
+    path("projets/", include("pilotage.projects.urls")),
     path("", include("pilotage.web.urls")),
 ]
 if settings.DEBUG:

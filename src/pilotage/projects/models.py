@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pilotage.core.text import fold
 from pilotage.geo.models import Commune
 from pilotage.programme.models import ProgrammePhase, Territory, Theme
 
@@ -32,6 +33,20 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        renamed = getattr(self, "_loaded_name", None) not in (None, self.name)
+        super().save(*args, **kwargs)
+        self._loaded_name = self.name
+        if renamed:
+            # The owner's name is part of its projects' search text.
+            Project.objects.filter(owner=self).refresh_search_text()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_name = instance.__dict__.get("name")
+        return instance
+
 
 class ProjectStatus(models.TextChoices):
     IDEA = "idea", _("Idée")
@@ -40,6 +55,28 @@ class ProjectStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("Engagé")
     COMPLETED = "completed", _("Réalisé")
     ABANDONED = "abandoned", _("Abandonné")
+
+
+# The fields Project.search_text is made of (the owner's name too, through `owner`).
+SEARCHED_FIELDS = frozenset({"title", "description", "owner", "owner_id"})
+
+
+class ProjectQuerySet(models.QuerySet):
+    def refresh_search_text(self, batch_size: int = 1000) -> int:
+        """Recompute the search text of these projects; returns how many changed.
+
+        For writers that bypass `save()` (bulk_create, queryset.update) and after an owner is renamed:
+        one read and one batched update, whatever the number of projects.
+        """
+        rows = self.select_related("owner").only("title", "description", "search_text", "owner__name")
+        changed = []
+        for project in rows.iterator(chunk_size=batch_size):
+            text = project.build_search_text()
+            if text != project.search_text:
+                project.search_text = text
+                changed.append(project)
+        Project.objects.bulk_update(changed, ["search_text"], batch_size=batch_size)
+        return len(changed)
 
 
 class Project(models.Model):
@@ -65,6 +102,8 @@ class Project(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ProjectQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("projet")
         verbose_name_plural = _("projets")
@@ -77,6 +116,19 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        """Keeps `search_text` in step with what it is made of (bulk writers call `refresh_search_text()`)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or SEARCHED_FIELDS.intersection(update_fields):
+            self.search_text = self.build_search_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def build_search_text(self) -> str:
+        owner_name = self.owner.name if self.owner_id else ""
+        return fold(" ".join([self.title, self.description, owner_name]))
 
 
 class ProjectStatusChange(models.Model):
