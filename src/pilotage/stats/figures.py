@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -45,43 +45,49 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def territory_figures(scope: Scope, as_of: datetime.date) -> dict:
-    territories = scope.territories
-    ids = territories.values("pk")
-    counts = territories.aggregate(
-        total=Count("pk", distinct=True),
-        governance=Count("pk", filter=Q(governance_installed_on__lte=as_of), distinct=True),
-    )
-    contracts = Contract.objects.filter(territory__in=ids, signed_on__lte=as_of)
-    plans = ActionPlan.objects.filter(territory__in=ids)
+TERRITORY_FIGURES = (
+    "territories",
+    "governance_installed",
+    "protocols_signed",
+    "contracts_signed",
+    "action_plans_validated",
+    "action_plans_validated_by_year_end",
+)
+PROJECT_FIGURES = ("projects", "projects_by_theme", "projects_by_status", "funding_by_funder")
+
+
+def territory_conditions(scope: Scope, as_of: datetime.date) -> dict[str, Q]:
+    """Each territory figure as the condition a territory meets to be counted (its list uses the same one)."""
+    contracts = Contract.objects.filter(territory=OuterRef("pk"), signed_on__lte=as_of)
+    plans = ActionPlan.objects.filter(territory=OuterRef("pk"))
     if scope.phase:
         contracts = contracts.filter(phase__code=scope.phase)
         plans = plans.filter(phase__code=scope.phase)
-    signed = contracts.aggregate(
-        protocols=Count("territory", filter=Q(kind=Contract.Kind.PROTOCOL), distinct=True),
-        contracts=Count("territory", filter=Q(kind=Contract.Kind.CONTRACT), distinct=True),
-    )
-    validated = plans.filter(status=ActionPlan.Status.VALIDATED, decided_on__lte=as_of).values("territory")
-    year_end = datetime.date(as_of.year, 12, 31)
-    plan_counts = plans.aggregate(
-        validated=Count(
-            "territory", filter=Q(status=ActionPlan.Status.VALIDATED, decided_on__lte=as_of), distinct=True
-        ),
-        expected=Count(
-            "territory",
-            filter=Q(expected_validation_on__lte=year_end) & ~Q(territory__in=validated),
-            distinct=True,
-        ),
-    )
+    validated = Q(Exists(plans.filter(status=ActionPlan.Status.VALIDATED, decided_on__lte=as_of)))
+    expected = Q(Exists(plans.filter(expected_validation_on__lte=datetime.date(as_of.year, 12, 31))))
     return {
-        "territories": counts["total"],
-        "governance_installed": counts["governance"],
-        "governance_installed_pct": _pct(counts["governance"], counts["total"]),
-        "protocols_signed": signed["protocols"],
-        "contracts_signed": signed["contracts"],
-        "action_plans_validated": plan_counts["validated"],
-        "action_plans_validated_by_year_end": plan_counts["validated"] + plan_counts["expected"],
+        "territories": Q(),
+        "governance_installed": Q(governance_installed_on__lte=as_of),
+        "protocols_signed": Q(Exists(contracts.filter(kind=Contract.Kind.PROTOCOL))),
+        "contracts_signed": Q(Exists(contracts.filter(kind=Contract.Kind.CONTRACT))),
+        "action_plans_validated": validated,
+        # Validated at as_of, or not yet but expected by 31 December of the as_of year.
+        "action_plans_validated_by_year_end": validated | expected,
     }
+
+
+def territory_figures(scope: Scope, as_of: datetime.date) -> dict:
+    conditions = territory_conditions(scope, as_of)
+    counts = scope.territories.aggregate(
+        **{name: Count("pk", filter=condition or None, distinct=True) for name, condition in conditions.items()}
+    )
+    counts["governance_installed_pct"] = _pct(counts["governance_installed"], counts["territories"])
+    return {name: counts[name] for name in (*TERRITORY_FIGURES[:2], "governance_installed_pct", *TERRITORY_FIGURES[2:])}
+
+
+def counted_territories(scope: Scope, as_of: datetime.date, figure: str) -> QuerySet[Territory]:
+    """The territories a territory figure counts."""
+    return scope.territories.filter(territory_conditions(scope, as_of)[figure]).distinct()
 
 
 def reported_projects(scope: Scope, as_of: datetime.date) -> QuerySet[Project]:
@@ -138,6 +144,18 @@ def project_figures(scope: Scope, as_of: datetime.date) -> dict:
         "funding_granted": _euros(totals["granted"]),
         "funding_by_funder": by_funder,
     }
+
+
+def counted_projects(scope: Scope, as_of: datetime.date, figure: str, key: str | None = None) -> QuerySet[Project]:
+    """The projects a project figure counts; `key` is the theme code, status code or funder name."""
+    projects = reported_projects(scope, as_of)
+    if figure == "projects_by_theme":
+        return projects.filter(themes__code=key)
+    if figure == "projects_by_status":
+        return with_status_as_of(projects, as_of).filter(status_as_of=key)
+    if figure == "funding_by_funder":
+        return projects.filter(pk__in=FundingLine.objects.filter(funder__name=key).values("project"))
+    return projects
 
 
 def programme_figures(scope: Scope, as_of: datetime.date | None = None) -> dict:

@@ -185,3 +185,20 @@ def test_the_query_count_does_not_grow_with_the_data(programme):
         ProjectStatusChange.objects.create(project=p, status="idea", at=end_of_day(D(2019, 2, 1)))
     assert count_queries() == small <= 10
     assert figures(D(2020, 1, 1))["projects"] == 32
+
+
+@pytest.mark.parametrize("day", [D(2019, 3, 14), D(2019, 9, 30), D(2019, 11, 19), D(2020, 1, 1)])
+def test_every_figure_equals_the_number_of_records_it_lists(programme, day):
+    from pilotage.stats.figures import TERRITORY_FIGURES, counted_projects, counted_territories
+
+    scope = build_scope(AnonymousUser())
+    f = programme_figures(scope, day)
+    for figure in TERRITORY_FIGURES:
+        assert counted_territories(scope, day, figure).count() == f[figure], figure
+    assert counted_projects(scope, day, "projects").count() == f["projects"]
+    for figure in ("projects_by_theme", "projects_by_status"):
+        for key, n in f[figure].items():
+            assert counted_projects(scope, day, figure, key).count() == n, (figure, key)
+    for funder in f["funding_by_funder"]:
+        listed = counted_projects(scope, day, "funding_by_funder", funder)
+        assert listed.exists() and all(p.funding_lines.filter(funder__name=funder).exists() for p in listed)
