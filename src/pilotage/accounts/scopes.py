@@ -78,3 +78,18 @@ def _funded_by(organisation_id: int):
     from pilotage.projects.models import FundingLine
 
     return FundingLine.objects.filter(funder_id=organisation_id).values("project_id")
+
+
+def is_territory_team(user, territory) -> bool:
+    return any(r.kind == K.TERRITORY_TEAM and r.territory_id == territory.pk for r in roles_of(user))
+
+
+def is_regional_pilot(user, region_id: str) -> bool:
+    return any(r.kind == K.REGIONAL_PILOT and r.region_id == region_id for r in roles_of(user))
+
+
+def users_with_role(kind: str, **scope):
+    """The active users holding a role with this scope (for notifications)."""
+    from .models import User
+
+    return User.objects.filter(is_active=True, roles__kind=kind, **{f"roles__{k}": v for k, v in scope.items()})
