@@ -36,3 +36,24 @@ def geo_slice(db):
     from pilotage.geo.services import load_referential
 
     return load_referential(GEO_SLICE_DEPARTMENTS)
+
+
+def ensure_phases() -> None:
+    """Recreate the phases and themes that `migrate` creates, which a transactional (browser) test's flush removes.
+
+    Django's serialized rollback would restore them, but Playwright's greenlet gives the test another connection
+    object than the one holding the serialized contents; re-running the (idempotent) data migration is simpler.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("pilotage.programme.migrations.0002_phases_and_themes").create(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _programme_phases_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        ensure_phases()

@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+MAX_HEIGHT = 2400
+CLIP = {"x": 0, "y": 0, "width": 1280}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 # Used only while the demo loader does not exist: a few real EPCI of Grand Est grouped into sample territories.
@@ -123,16 +125,24 @@ def shoot(base: str, out: Path) -> list[str]:
             page.goto(base + path, wait_until="networkidle")
             if map_expected:
                 try:
-                    page.wait_for_selector("[data-pil-map-ready=true] path.leaflet-interactive", timeout=10_000)
+                    page.wait_for_selector(
+                        "[data-pil-map-ready=true] path.leaflet-interactive", state="attached", timeout=10_000
+                    )
                 except Exception:  # noqa: BLE001 - reported, screenshot taken anyway
                     problems.append(f"{path}: no shape drawn on the map")
-            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+            # The whole page, cut at MAX_HEIGHT so that a long list stays a readable picture.
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True, clip=CLIP | {"height": height})
             print(f"{name}: {base}{path} -> {out / (name + '.png')}")
 
         capture("/", "home", map_expected=True)
         capture("/territoires/", "list", map_expected=False)
-        first = page.locator("#territories-table tbody a").first.get_attribute("href")
-        capture(first, "territory", map_expected=True)
+        # A Grand Est territory when there is one: its perimeter is real open data, not demonstration data.
+        page.goto(base + "/territoires/?region=44")
+        links = page.locator("#territories-table tbody a")
+        if not links.count():
+            page.goto(base + "/territoires/")
+        capture(links.first.get_attribute("href"), "territory", map_expected=True)
         browser.close()
     return problems
 

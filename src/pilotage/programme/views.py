@@ -16,20 +16,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pilotage.geo.models import Commune, Epci, Region
+from pilotage.projects.queries import projects_visible_to
+from pilotage.stats.figures import Scope, territory_conditions
 
 from .models import ActionPlan, Contract, GovernanceMember, ProgrammePhase, Territory
-from .queries import filter_territories, filter_territories_by_milestones, territories_visible_to
+from .queries import filter_territories, territories_visible_to
 
 PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
 class MilestoneFilter:
-    """A list filter such as `?gouvernance=installee`: the target of a programme figure's link."""
+    """A list filter such as `?gouvernance=installee`: the target of a programme figure's link.
+
+    `figure` names the figure in `pilotage.stats.figures`, whose condition selects the territories it counts.
+    """
 
     param: str
     value: str
-    milestone: str
+    figure: str
     label: str
 
     @property
@@ -38,10 +43,12 @@ class MilestoneFilter:
 
 
 MILESTONE_FILTERS = [
-    MilestoneFilter("gouvernance", "installee", "governance", gettext_lazy("Gouvernance installée")),
-    MilestoneFilter("protocole", "signe", "protocol", gettext_lazy("Protocole signé")),
-    MilestoneFilter("contrat", "signe", "contract", gettext_lazy("Contrat signé")),
-    MilestoneFilter("plan", "valide", "action_plan", gettext_lazy("Plan d'actions validé par le Conseil régional")),
+    MilestoneFilter("gouvernance", "installee", "governance_installed", gettext_lazy("Gouvernance installée")),
+    MilestoneFilter("protocole", "signe", "protocols_signed", gettext_lazy("Protocole signé")),
+    MilestoneFilter("contrat", "signe", "contracts_signed", gettext_lazy("Contrat signé")),
+    MilestoneFilter(
+        "plan", "valide", "action_plans_validated", gettext_lazy("Plan d'actions validé par le Conseil régional")
+    ),
 ]
 
 
@@ -82,6 +89,15 @@ def url_without(request: HttpRequest, param: str) -> str:
     return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
+def list_title(page) -> str:
+    if page.number > 1:
+        return _("Territoires, page %(number)s sur %(total)s") % {
+            "number": page.number,
+            "total": page.paginator.num_pages,
+        }
+    return _("Territoires")
+
+
 def territory_list(request: HttpRequest) -> HttpResponse:
     regions = Region.objects.filter(territories__isnull=False).distinct().order_by("name")
     phases = ProgrammePhase.objects.order_by("starts_on")
@@ -91,13 +107,16 @@ def territory_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
 
     qs = filter_territories(territories_visible_to(request.user), region=region, phase=phase, q=q)
-    qs = filter_territories_by_milestones(qs, [f.milestone for f in active], today, phase or None)
+    if active:  # the same conditions as the figures linking here, so that the list has as many rows
+        conditions = territory_conditions(Scope(qs, projects_visible_to(request.user), phase or None), today)
+        for milestone in active:
+            qs = qs.filter(conditions[milestone.figure])
     page = Paginator(list_rows(qs), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "programme/territory_list.html",
         {
-            "title": _("Territoires d'industrie"),
+            "title": list_title(page),
             "breadcrumb": [(_("Territoires"), None)],
             "form": form,
             "page": page,

@@ -1,9 +1,6 @@
 """Programme records for the public pages' tests (Django client and browser), on top of the `geo_slice` referential."""
 
 import datetime
-import importlib
-
-from django.apps import apps
 
 from pilotage.programme.models import ActionPlan, Contract, GovernanceMember, ProgrammePhase, Territory
 from pilotage.projects.models import Project
@@ -13,15 +10,6 @@ SUD_ALSACE_EPCIS = ["200066009"]  # Mulhouse Alsace Agglomération
 # Personal data stored on governance members: it must never appear on a public page.
 MEMBER_EMAIL = "claire.industrie@example.org"
 MEMBER_PHONE = "03 87 00 00 00"
-
-
-def ensure_phases() -> None:
-    """Recreate the phases and themes that `migrate` creates, which a transactional (browser) test's flush removes.
-
-    Django's serialized rollback would restore them, but Playwright's greenlet gives the test another connection
-    object than the one holding the serialized contents; re-running the (idempotent) data migration is simpler.
-    """
-    importlib.import_module("pilotage.programme.migrations.0002_phases_and_themes").create(apps, None)
 
 
 def make_territory(
@@ -36,7 +24,6 @@ def make_territory(
 
 def make_programme() -> dict[str, Territory]:
     """Three territories at different stages: one far along, one just started, one outside Grand Est."""
-    ensure_phases()
     first = ProgrammePhase.objects.get(code="2018-2022")
     nord = make_territory(
         "ti-4401",

@@ -114,6 +114,7 @@ class TestTerritoryList:
         assert response.status_code == 200
         page = text(response)
         assert "3 territoires" in page
+        assert "<title>Territoires — " in response.content.decode()
         assert listed_territories(response) == ["ti-3201", "ti-4401", "ti-4402"]  # by name
         nord = programme["nord"]
         assert fr_int(nord.population) in page
@@ -163,6 +164,7 @@ class TestTerritoryList:
         second = client.get("/territoires/", {"page": 2})
         assert listed_territories(second) == [f"ti-44{n}" for n in range(51, 56)]
         assert "page 2 sur 2" in text(second)
+        assert "<title>Territoires, page 2 sur 2 — " in second.content.decode()
 
     def test_costs_the_same_queries_for_3_or_50_rows(self, client, geo_slice, django_assert_max_num_queries):
         make_programme()
