@@ -226,10 +226,13 @@ def build_shapes(source: Path, referential: dict, mapshaper: str) -> dict[str, s
     features, orphans = tag_contours(source, referential)
     print(f"  {len(features)} contours 2018, {len(orphans)} rattachés au voisin")
     layers = run_mapshaper(mapshaper, features)
-    names = {row[0]: row[1] for table in ("epci", "departments", "regions") for row in referential[table]}
-    write_gzip_json(OUT / "epci-shapes.geojson.gz", feature_collection(layers["epci"], "epci", "siren", names))
-    write_gzip_json(OUT / "departments.geojson.gz", feature_collection(layers["departments"], "dep", "code", names))
-    write_gzip_json(OUT / "regions.geojson.gz", feature_collection(layers["regions"], "reg", "code", names))
+    # One name table per layer: department and region codes overlap ("44" is both).
+    names = {table: {row[0]: row[1] for row in referential[table]} for table in ("epci", "departments", "regions")}
+    write_gzip_json(OUT / "epci-shapes.geojson.gz", feature_collection(layers["epci"], "epci", "siren", names["epci"]))
+    write_gzip_json(
+        OUT / "departments.geojson.gz", feature_collection(layers["departments"], "dep", "code", names["departments"])
+    )
+    write_gzip_json(OUT / "regions.geojson.gz", feature_collection(layers["regions"], "reg", "code", names["regions"]))
     return orphans
 
 

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "pilotage.web.context_processors.site",
+                "pilotage.opendata.demo.demo_context",
             ],
         },
     }
@@ -170,3 +171,6 @@ LOGGING = {
 
 # Shown on every page while the database holds generated demonstration data.
 PILOTAGE_SITE_NAME = "Pilotage — Territoires d'industrie"
+
+# Largest document (PDF) a form accepts, in bytes (default 10 Mo); see pilotage.core.uploads.
+PILOTAGE_UPLOAD_MAX_BYTES = int(os.environ.get("PILOTAGE_UPLOAD_MAX_BYTES") or 10 * 1024 * 1024)

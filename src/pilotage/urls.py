@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from pilotage.api import api
+from pilotage.stats import pdf_views
+from pilotage.web.workspace import workspace
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -11,6 +13,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("territoires/", include("pilotage.programme.urls")),
     path("projets/", include("pilotage.projects.urls")),
+    path("tableaux-de-bord/", include("pilotage.stats.urls")),
+    path("rapports/territoire/<str:code>.pdf", pdf_views.territory_report, name="report-territory"),
+    path("rapports/region/<str:code>.pdf", pdf_views.region_report, name="report-region"),
+    path("compte/", include("pilotage.accounts.urls")),
+    path("espace/", workspace, name="workspace"),
+    path("espace/", include("pilotage.programme.plan_urls")),
+    path("espace/", include("pilotage.programme.manage_urls")),
     path("", include("pilotage.web.urls")),
 ]
 if settings.DEBUG:

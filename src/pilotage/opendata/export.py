@@ -72,7 +72,11 @@ def funding_rows(projects: QuerySet[Project]) -> Iterator[dict]:
 
 
 def territory_rows(territories: QuerySet[Territory]) -> Iterator[dict]:
-    """One row per (territory, phase, EPCI), as the ANCT files, with the milestones repeated."""
+    """One row per (territory, EPCI), as the ANCT files, with the milestones of its current phase repeated.
+
+    The file format has one phase per territory (the import requires its rows to agree): a territory in both
+    phases is exported with its latest one, so that the file re-imports unchanged.
+    """
     qs = territories.order_by("code").prefetch_related(
         "epcis",
         "phases",
@@ -80,24 +84,24 @@ def territory_rows(territories: QuerySet[Territory]) -> Iterator[dict]:
         Prefetch("action_plans", queryset=ActionPlan.objects.select_related("phase").order_by("-version")),
     )
     for t in qs.iterator(chunk_size=500):
-        for phase in t.phases.all():
-            signed = {c.kind: c.signed_on for c in t.contracts.all() if c.phase_id == phase.pk}
-            plans = [p for p in t.action_plans.all() if p.phase_id == phase.pk]
-            validated = next((p.decided_on for p in plans if p.status == ActionPlan.Status.VALIDATED), None)
-            expected = plans[0].expected_validation_on if plans else None
-            for epci in sorted(t.epcis.all(), key=lambda e: e.siren):
-                yield {
-                    "id_ti": t.code,
-                    "lib_ti": t.name,
-                    "siren_groupement": epci.siren,
-                    "lib_groupement": epci.name,
-                    "phase": phase.code,
-                    "date_gouvernance": t.governance_installed_on,
-                    "date_protocole": signed.get(Contract.Kind.PROTOCOL),
-                    "date_contrat": signed.get(Contract.Kind.CONTRACT),
-                    "date_validation_plan": validated,
-                    "date_prevue_validation_plan": expected,
-                }
+        phase = max(t.phases.all(), key=lambda p: p.starts_on, default=None)
+        signed = {c.kind: c.signed_on for c in t.contracts.all() if phase and c.phase_id == phase.pk}
+        plans = [p for p in t.action_plans.all() if phase and p.phase_id == phase.pk]
+        validated = next((p.decided_on for p in plans if p.status == ActionPlan.Status.VALIDATED), None)
+        expected = plans[0].expected_validation_on if plans else None
+        for epci in sorted(t.epcis.all(), key=lambda e: e.siren):
+            yield {
+                "id_ti": t.code,
+                "lib_ti": t.name,
+                "siren_groupement": epci.siren,
+                "lib_groupement": epci.name,
+                "phase": phase.code if phase else None,
+                "date_gouvernance": t.governance_installed_on,
+                "date_protocole": signed.get(Contract.Kind.PROTOCOL),
+                "date_contrat": signed.get(Contract.Kind.CONTRACT),
+                "date_validation_plan": validated,
+                "date_prevue_validation_plan": expected,
+            }
 
 
 def _csv_text(value) -> str:
@@ -135,7 +139,9 @@ def write_xlsx(path: Path, sheets: list[tuple[Resource, Iterable[dict]]]) -> int
                 value = _cell(row[name])
                 if resource.column(name).type == "date" and value:
                     value = datetime.date.fromisoformat(value)
-                cell = WriteOnlyCell(sheet, value=value)
+                # An empty cell is written (as empty text): a write-only sheet has no dimension, so readers that
+                # do not pad rows (frictionless) would otherwise see rows shorter than the header.
+                cell = WriteOnlyCell(sheet, value="" if value is None else value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
                 cells.append(cell)

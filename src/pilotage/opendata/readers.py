@@ -7,7 +7,7 @@ What every import can rely on:
   spreadsheet shows (header = row 1 in a plain file, blank lines counted); fully empty rows are skipped;
 - cells come trimmed, empty ones as None; spreadsheet dates as date/datetime, numbers as int (when integral) or float;
 - CSV in UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252, separated by `;`, `,` or a tab (sniffed on the
-  header line);
+  header line); a CSV text cell our export neutralised (`'=…`, `'+…`, `'-…`, `'@…`) comes back as the original text;
 - memory stays bounded: files over `max_bytes`, zipped workbooks inflating past `max_uncompressed_bytes`, sheets wider
   than `max_columns` or longer than `max_rows` are refused. Defaults come from the settings `PILOTAGE_IMPORT_MAX_*`.
 Every problem raises `ReadError` (or a subclass) with a French message, never a traceback.
@@ -175,8 +175,11 @@ def read_table(
 def sheet_names(source: Source, *, filename: str | None = None) -> list[str]:
     """The sheets of a workbook, in order; a CSV file has none."""
     name = filename or _source_name(source)
+    _check_size(source, Limits.from_settings())  # a missing or oversized file is refused in French, as by read_table
     if Path(name).suffix.lower() in CSV_EXTENSIONS and not _peek(source, 4).startswith(_ZIP_MAGIC):
         return []
+    if _peek(source, 4).startswith(_ZIP_MAGIC):
+        _check_inflated_size(source, Limits.from_settings())
     return list(_open_workbook(source).sheet_names)
 
 
@@ -354,6 +357,7 @@ def _read_csv(source: Source, limits: Limits) -> Iterator[tuple[int, list]]:
     else:
         delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    from .schema import restore  # here: the schema module needs the models, this one must not at import time
 
     def records() -> Iterator[tuple[int, list]]:
         number = 0
@@ -362,7 +366,8 @@ def _read_csv(source: Source, limits: Limits) -> Iterator[tuple[int, list]]:
             for number, record in enumerate(reader, start=1):  # noqa: B007 (number is read in the except clause)
                 if len(record) > limits.max_columns:
                     raise ReadError(_too_wide(len(record), limits), row=number)
-                yield number, record
+                # Our CSV export neutralises formulas with a leading apostrophe: read the text it stands for.
+                yield number, [restore(cell) if cell[:1] == "'" else cell for cell in record]
         except csv.Error as error:
             raise ReadError(_("Ligne CSV illisible (%(error)s).") % {"error": error}, row=number + 1) from None
 

@@ -51,6 +51,15 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def count(self, *, created: bool, changed: bool) -> None:
+        """Count one record the import is about: created, else updated when it changed, else unchanged."""
+        if created:
+            self.created += 1
+        elif changed:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
     def add_error(self, row: int, column: str, message: str) -> None:
         self.errors.append(RowError(row, column, message))
 

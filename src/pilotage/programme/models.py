@@ -121,6 +121,14 @@ class Contract(models.Model):
     signed_on = models.DateField(_("signé le"), null=True, blank=True)
     signatories = models.TextField(_("signataires"), blank=True)
     document = models.FileField(_("document"), upload_to="contracts/", blank=True)
+    signed_at_meeting = models.ForeignKey(
+        "Meeting",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signed_contracts",
+        verbose_name=_("signé lors de la réunion"),
+    )
 
     class Meta:
         verbose_name = _("protocole ou contrat")
@@ -170,3 +178,62 @@ class ActionPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Plan d'actions v{self.version} — {self.territory}"
+
+
+class Meeting(models.Model):
+    """A meeting of a territory's governance, or of a Region (`region` set instead of `territory`).
+
+    Visitors see the past meetings flagged `public` (and their minutes); `public` defaults to true for the kinds
+    held in public (`PUBLIC_BY_DEFAULT`), the team decides otherwise.
+    """
+
+    class Kind(models.TextChoices):
+        STEERING_COMMITTEE = "steering_committee", _("comité de pilotage")
+        FOLLOW_UP_COMMITTEE = "follow_up_committee", _("comité de suivi")
+        GENERAL_ASSEMBLY = "general_assembly", _("assemblée générale")
+        SIGNING_CEREMONY = "signing_ceremony", _("cérémonie de signature")
+        OTHER = "other", _("autre réunion")
+
+    PUBLIC_BY_DEFAULT = frozenset({Kind.GENERAL_ASSEMBLY})
+
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="meetings",
+        verbose_name=_("territoire"),
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings", verbose_name=_("région")
+    )
+    kind = models.CharField(_("type de réunion"), max_length=20, choices=Kind.choices)
+    held_on = models.DateField(_("date"))
+    place = models.CharField(_("lieu"), max_length=200, blank=True)
+    participants = models.TextField(_("participants"), blank=True)
+    minutes = models.TextField(_("compte rendu"), blank=True)
+    minutes_document = models.FileField(_("compte rendu (PDF)"), upload_to="meetings/", blank=True)
+    decisions = models.TextField(_("relevé de décisions"), blank=True)
+    public = models.BooleanField(_("publique"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("réunion")
+        verbose_name_plural = _("réunions")
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(territory__isnull=False, region__isnull=True)
+                | Q(territory__isnull=True, region__isnull=False),
+                name="meeting_of_a_territory_or_a_region",
+            )
+        ]
+        indexes = [models.Index(fields=["public", "held_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display().capitalize()} du {self.held_on:%d/%m/%Y}"
+
+    @classmethod
+    def public_by_default(cls, kind: str) -> bool:
+        return kind in cls.PUBLIC_BY_DEFAULT

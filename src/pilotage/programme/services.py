@@ -113,12 +113,7 @@ def import_territories(
     with transaction.atomic():
         changes = plan_territory_changes(list(drafts.values()))
         for change in changes:
-            if change.created:
-                report.created += 1
-            elif change.changed:
-                report.updated += 1
-            else:
-                report.unchanged += 1
+            report.count(created=change.created, changed=change.changed)
         if not dry_run:
             reason = _("Import du fichier %(name)s") % {"name": Path(filename or str(source)).name}
             _apply(changes, user=user, user_label=user_label, reason=reason, progress=progress)

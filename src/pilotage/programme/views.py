@@ -20,6 +20,7 @@ from pilotage.projects.queries import projects_visible_to
 from pilotage.stats.figures import Scope, territory_conditions
 
 from .models import ActionPlan, Contract, GovernanceMember, ProgrammePhase, Territory
+from .permissions import publicly_visible
 from .queries import filter_territories, territories_visible_to
 
 PAGE_SIZE = 50
@@ -233,6 +234,8 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
             "milestones": milestone_rows(territory, phases, today),
             "perimeter": perimeter_geojson(epcis),
             "mapped_epcis": sum(1 for e in epcis if e.geometry),
+            # Past public meetings, minutes included; participants are not published.
+            "meetings": list(territory.meetings.filter(publicly_visible()).defer("participants").order_by("-held_on")),
             "today": today,
         },
     )

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 NAV = [
     (_("Territoires"), "programme:list"),
     (_("Projets"), "projects:list"),
+    (_("Tableaux de bord"), "stats:national"),
     (_("API"), "/api/v1/docs"),
 ]
 

@@ -15,5 +15,5 @@ def has_demo_data() -> bool:
 
 
 def demo_context(request) -> dict:
-    """`DEMO_DATA` for every template; lazy, so a page that never tests it costs no query."""
+    """`DEMO_DATA` for every template; lazy, so a page that never tests it costs no query (one EXISTS otherwise)."""
     return {"DEMO_DATA": SimpleLazyObject(has_demo_data)}

@@ -1,7 +1,9 @@
 """Loading and wiping the demonstration programme (`pilotage load_demo`).
 
-Built for volume: every table is written with `bulk_create` in batches (primary keys come back from the insert on
-PostgreSQL and SQLite ≥ 3.35), the referential is read once, and no query runs per territory or per project.
+Built for volume (scale 100 = 300,000 projects, 1,000,000 funding lines): the referential is read once, no query
+runs per territory or per project, territories, organisations and projects are written with `bulk_create` (their
+primary keys come back from the insert on PostgreSQL and SQLite ≥ 3.35), and the ten or so rows under each project
+with COPY (PostgreSQL) or multi-row INSERTs. Projects are generated and flushed by chunks, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def load_demo(
         shared = _shared(ref, phases, specs)
         slots = _slots(ref, specs, records, seed, projects_per_territory)
         _write_projects(shared, specs, territories, records, slots, seed, summary, progress, started)
+    _analyse()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -128,12 +131,14 @@ def _write_territories(
         territory.governance_installed_on = records[spec.code].governance_on
         territories[spec.code] = territory
     Territory.objects.bulk_create(territories.values(), batch_size=BATCH_SIZE)
-    phases_through, epcis_through = Territory.phases.through, Territory.epcis.through
-    _insert(
-        phases_through,
-        (phases_through(territory=territories[s.code], programmephase=phases[p]) for s in specs for p in s.phases),
+    _insert_rows(
+        Territory.phases.through,
+        ("territory", "programmephase"),
+        [(territories[s.code], phases[p].pk) for s in specs for p in s.phases],
     )
-    _insert(epcis_through, (epcis_through(territory=territories[s.code], epci_id=e) for s in specs for e in s.epcis))
+    _insert_rows(
+        Territory.epcis.through, ("territory", "epci"), [(territories[s.code], e) for s in specs for e in s.epcis]
+    )
     _insert(GovernanceMember, (m for r in records.values() for m in r.members))
     _insert(Contract, (c for r in records.values() for c in r.contracts))
     _insert(ActionPlan, (p for r in records.values() for p in r.plans))
@@ -277,27 +282,35 @@ def _flush(batch: Batch, summary: LoadSummary) -> None:
 
 
 def _insert_rows(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
-    """Plain parameterised INSERTs; the first item of each row is a saved project, the others field values.
+    """Insert rows whose first item is a saved object (its key is taken) and the others field values.
 
-    Dates and decimals are adapted by the backend's own functions, as the ORM would; a date is adapted once.
+    PostgreSQL gets them through COPY; other engines through multi-row INSERTs of at most 999 parameters (the most
+    conservative SQLite limit), dates and decimals adapted by the backend's own functions, as the ORM would.
     """
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
-    adapters = [(index, _adapter(field)) for index, field in enumerate(fields) if index and _adapter(field)]
-    values = []
-    for row in rows:
-        row = [row[0].pk, *row[1:]]
-        for index, adapt in adapters:
-            row[index] = adapt(row[index])
-        values.append(row)
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
-        for start in range(0, len(values), BATCH_SIZE * 5):
-            cursor.executemany(sql, values[start : start + BATCH_SIZE * 5])
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((row[0].pk, *row[1:]))
+            return
+        adapters = [(index, _adapter(field)) for index, field in enumerate(fields) if index and _adapter(field)]
+        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        per_statement = 999 // len(fields)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list = []
+            for row in chunk:
+                row = [row[0].pk, *row[1:]]
+                for index, adapt in adapters:
+                    row[index] = adapt(row[index])
+                params.extend(row)
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([placeholder] * len(chunk)), params)
 
 
 def _adapter(field: models.Field) -> Callable | None:
@@ -322,24 +335,56 @@ def _adapter(field: models.Field) -> Callable | None:
 def wipe_demo() -> int:
     """Delete the demo territories and everything hanging from them; returns how many territories went.
 
-    Children go first with set-based deletes, so that no row is loaded into memory whatever the scale. Owners created
-    for the demo go when nothing references them any more; funders and indicators are reference data and stay.
+    Rows go by chunks of primary keys, children first, so that every DELETE uses an index and memory stays bounded
+    whatever the scale. Owners created for the demo go when nothing references them any more; funders and indicators
+    are reference data and stay.
     """
     with transaction.atomic():
-        in_demo = {"project__territory__is_demo": True}
-        owner_ids = sorted(
-            Project.objects.filter(territory__is_demo=True, owner__isnull=False)
-            .values_list("owner_id", flat=True)
-            .distinct()
+        territory_ids = list(Territory.objects.filter(is_demo=True).order_by("pk").values_list("pk", flat=True))
+        project_ids = (
+            list(Project.objects.filter(territory_id__in=territory_ids).order_by("pk").values_list("pk", flat=True))
+            if territory_ids
+            else []
         )
-        for model in (IndicatorValue, Milestone, FundingLine, ProjectStatusChange, Project.themes.through):
-            model.objects.filter(**in_demo).delete()
-        Project.objects.filter(territory__is_demo=True).delete()
-        for model in (GovernanceMember, Contract, ActionPlan, Territory.phases.through, Territory.epcis.through):
-            model.objects.filter(territory__is_demo=True).delete()
-        count = Territory.objects.filter(is_demo=True).delete()[1].get(Territory._meta.label, 0)
-        for start in range(0, len(owner_ids), 5000):
-            Organisation.objects.filter(
-                pk__in=owner_ids[start : start + 5000], projects__isnull=True, funding_lines__isnull=True
-            ).delete()
-    return count
+        owner_ids: set[int] = set()
+        for chunk in _chunks(project_ids):
+            owner_ids.update(
+                Project.objects.filter(pk__in=chunk, owner__isnull=False).values_list("owner_id", flat=True)
+            )
+            for model in (IndicatorValue, Milestone, FundingLine, ProjectStatusChange, Project.themes.through):
+                model.objects.filter(project_id__in=chunk).delete()
+            Project.objects.filter(pk__in=chunk).delete()
+        for chunk in _chunks(territory_ids):
+            for model in (GovernanceMember, Contract, ActionPlan, Territory.phases.through, Territory.epcis.through):
+                model.objects.filter(territory_id__in=chunk).delete()
+            Territory.objects.filter(pk__in=chunk).delete()
+        for chunk in _chunks(sorted(owner_ids)):
+            Organisation.objects.filter(pk__in=chunk, projects__isnull=True, funding_lines__isnull=True).delete()
+    return len(territory_ids)
+
+
+def _chunks(ids: list[int], size: int = 2000) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _analyse() -> None:
+    """Fresh statistics after a bulk load, or PostgreSQL plans the next queries as if the tables were empty."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for model in (
+            Territory,
+            Territory.epcis.through,
+            Territory.phases.through,
+            GovernanceMember,
+            Contract,
+            ActionPlan,
+            Organisation,
+            Project,
+            *CHILD_COLUMNS,
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(table) for table in tables))

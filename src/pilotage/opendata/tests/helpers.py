@@ -75,3 +75,30 @@ def write_ods(path: Path, sheets: dict[str, Rows]) -> Path:
         archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
     return path
+
+
+def run_command(name: str, *args) -> tuple[int, str, str]:
+    """A management command as the shell runs it: its exit code, stdout and stderr."""
+    import io
+
+    from django.core.management import call_command
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        call_command(name, *(str(arg) for arg in args), stdout=stdout, stderr=stderr)
+    except SystemExit as exit_:
+        return exit_.code, stdout.getvalue(), stderr.getvalue()
+    return 0, stdout.getvalue(), stderr.getvalue()
+
+
+def table_counts() -> dict[str, int]:
+    """Rows of every table, many-to-many ones included: what "nothing was written" is checked against."""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = set(connection.introspection.table_names())  # a model still without its migration has no table
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.db_table in tables
+    }

@@ -242,7 +242,7 @@ class TestTerritoryPage:
         assert 'href="/territoires/"' in response.content.decode()
 
     def test_costs_a_fixed_number_of_queries(self, client, programme, django_assert_max_num_queries):
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(9):
             client.get("/territoires/ti-4401/")
 
 

@@ -12,6 +12,13 @@ def positive(value: str) -> int:
     return number
 
 
+def non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
 class Command(BaseCommand):
     help = (
         "Charge un programme Territoires d'industrie de démonstration (territoires, gouvernance, contrats, plans "
@@ -35,7 +42,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--projects-per-territory",
-            type=int,
+            type=non_negative,
             default=None,
             metavar="N",
             help="exactement N projets par territoire et par phase (essais rapides) au lieu des volumes de l'article",

@@ -13,8 +13,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "0")) or None,
-                            help="nombre de processus (défaut : 2 × cœurs + 1)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY", "0")) or None,
+            help="nombre de processus (défaut : 2 × cœurs + 1)",
+        )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "1")))
 
     def handle(self, *args, host, port, workers, threads, **options):
@@ -24,12 +28,18 @@ class Command(BaseCommand):
             self.stderr.write("gunicorn est introuvable : installez les dépendances du projet.")
             raise SystemExit(1)
         argv = [
-            gunicorn, "pilotage.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--threads", str(threads),
-            "--access-logfile", "-",
-            "--timeout", "120",
+            gunicorn,
+            "pilotage.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "120",
         ]
         self.stdout.write(f"Pilotage sert http://{host}:{port}/ avec {workers} processus.")
         self.stdout.flush()
