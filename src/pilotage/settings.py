@@ -174,3 +174,11 @@ PILOTAGE_SITE_NAME = "Pilotage — Territoires d'industrie"
 
 # Largest document (PDF) a form accepts, in bytes (default 10 Mo); see pilotage.core.uploads.
 PILOTAGE_UPLOAD_MAX_BYTES = int(os.environ.get("PILOTAGE_UPLOAD_MAX_BYTES") or 10 * 1024 * 1024)
+
+# Import limits (spreadsheets and CSV): bytes on disk, bytes once unzipped, columns and rows per sheet.
+PILOTAGE_IMPORT_MAX_BYTES = int(os.environ.get("PILOTAGE_IMPORT_MAX_BYTES") or 50 * 1024 * 1024)
+PILOTAGE_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("PILOTAGE_IMPORT_MAX_UNCOMPRESSED_BYTES") or 10 * PILOTAGE_IMPORT_MAX_BYTES
+)
+PILOTAGE_IMPORT_MAX_COLUMNS = int(os.environ.get("PILOTAGE_IMPORT_MAX_COLUMNS") or 500)
+PILOTAGE_IMPORT_MAX_ROWS = int(os.environ.get("PILOTAGE_IMPORT_MAX_ROWS") or 200_000)

@@ -35,9 +35,16 @@ def _any(qs: list[Q]) -> Q:
 
 def project_visibility(user) -> Q | None:
     """The constraint on projects a user may read; None means everything."""
+    scope = project_scope(user)
+    return None if scope is None else Q(public=True) | scope
+
+
+def project_scope(user) -> Q | None:
+    """The projects a user's roles give them to read, public or not (None: all); `project_visibility` adds the
+    public ones. Reading a project as it was when it was not public needs it in this scope."""
     if is_national(user):
         return None
-    allowed = [Q(public=True)]
+    allowed = []
     for role in roles_of(user):
         if role.kind in (K.REGIONAL_PILOT, K.STATE_SERVICES) and role.region_id:
             allowed.append(Q(territory__region_id=role.region_id))
@@ -58,6 +65,27 @@ def project_edition(user) -> Q:
             allowed.append(Q(territory_id=role.territory_id))
         elif role.kind == K.PROJECT_OWNER and role.project_id:
             allowed.append(Q(pk=role.project_id))
+    return _any(allowed)
+
+
+def project_creation(user) -> Q:
+    """Territories a user may create projects in (and move projects into): a territory team its own. The same people
+    as `project_edition`, so that whoever creates a project may then change it."""
+    allowed = [
+        Q(pk=role.territory_id) for role in roles_of(user) if role.kind == K.TERRITORY_TEAM and role.territory_id
+    ]
+    return _any(allowed)
+
+
+def funding_decision(user) -> Q:
+    """The funding lines on which a user records decisions (granted amount, date, state): a funder its own lines,
+    the State services the lines of their region's projects."""
+    allowed = []
+    for role in roles_of(user):
+        if role.kind == K.FUNDER and role.organisation_id:
+            allowed.append(Q(funder_id=role.organisation_id))
+        elif role.kind == K.STATE_SERVICES and role.region_id:
+            allowed.append(Q(project__territory__region_id=role.region_id))
     return _any(allowed)
 
 
@@ -86,6 +114,10 @@ def is_territory_team(user, territory) -> bool:
 
 def is_regional_pilot(user, region_id: str) -> bool:
     return any(r.kind == K.REGIONAL_PILOT and r.region_id == region_id for r in roles_of(user))
+
+
+def is_state_services(user, region_id: str) -> bool:
+    return any(r.kind == K.STATE_SERVICES and r.region_id == region_id for r in roles_of(user))
 
 
 def users_with_role(kind: str, **scope):

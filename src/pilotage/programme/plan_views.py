@@ -29,7 +29,7 @@ from django.views.decorators.http import require_POST
 from dsfr.forms import DsfrBaseForm
 
 from pilotage.accounts.models import Role
-from pilotage.accounts.scopes import is_national, is_regional_pilot, is_territory_team, roles_of
+from pilotage.accounts.scopes import is_national, is_regional_pilot, is_state_services, is_territory_team, roles_of
 from pilotage.core.history import history_of
 from pilotage.core.models import ChangeLog
 
@@ -90,7 +90,13 @@ FORMS = {"draft": DraftForm, "validate": ValidateForm, "return": ReturnForm}
 
 def can_read_plans(user, territory: Territory) -> bool:
     """Who reads a territory's action plans in the back office: its team, its Region's pilot, the national level."""
-    return is_national(user) or is_territory_team(user, territory) or is_regional_pilot(user, territory.region_id)
+    # State services read all of their region (PRODUCT.md); they neither submit nor decide.
+    return (
+        is_national(user)
+        or is_territory_team(user, territory)
+        or is_regional_pilot(user, territory.region_id)
+        or is_state_services(user, territory.region_id)
+    )
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:

@@ -94,7 +94,7 @@ READERS = [
     ("national", 200),
     ("other_team", 403),
     ("other_pilot", 403),
-    ("state", 403),
+    ("state", 200),
     ("funder", 403),
     ("owner", 403),
     ("nobody", 403),
