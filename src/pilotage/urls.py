@@ -3,9 +3,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from pilotage.admin import restrict_to_superusers
 from pilotage.api import api
 from pilotage.stats import pdf_views
 from pilotage.web.workspace import workspace
+
+restrict_to_superusers()
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -20,6 +23,9 @@ urlpatterns = [
     path("espace/", workspace, name="workspace"),
     path("espace/", include("pilotage.programme.plan_urls")),
     path("espace/", include("pilotage.programme.manage_urls")),
+    path("espace/national/", include("pilotage.programme.national_urls")),
+    path("espace/import/", include("pilotage.opendata.web_import")),
+    path("espace/projets/", include("pilotage.projects.edit_urls")),
     path("", include("pilotage.web.urls")),
 ]
 if settings.DEBUG:

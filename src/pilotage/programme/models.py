@@ -137,7 +137,12 @@ class Contract(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["territory", "phase", "kind"], name="contract_unique_kind_per_phase")
         ]
-        indexes = [models.Index(fields=["kind", "signed_on"])]
+        indexes = [
+            models.Index(fields=["kind", "signed_on"]),
+            # The figures ask, per territory, "a contract of this kind signed by that date?": without it SQLite
+            # (no statistics) walks the (kind, signed_on) index for every territory.
+            models.Index(fields=["territory", "kind", "signed_on"], name="contract_territory_kind_signed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.territory}"
@@ -174,7 +179,11 @@ class ActionPlan(models.Model):
                 name="action_plan_validated_has_date",
             ),
         ]
-        indexes = [models.Index(fields=["status", "decided_on"])]
+        indexes = [
+            models.Index(fields=["status", "decided_on"]),
+            # Per territory "a plan validated by that date?" (the figures), for the same reason as Contract's.
+            models.Index(fields=["territory", "status", "decided_on"], name="plan_territory_status_decided"),
+        ]
 
     def __str__(self) -> str:
         return f"Plan d'actions v{self.version} — {self.territory}"

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pilotage.accounts.scopes import territory_edition
+from pilotage.accounts.scopes import project_creation
 from pilotage.geo.models import Commune
 from pilotage.opendata.importing import Progress, chunks, named_or_only_sheet, optional_sheet
 from pilotage.opendata.parsing import (
@@ -238,7 +238,7 @@ class Referential:
                 editable = projects_editable_by(user).filter(id_projet__in=chunk)
                 editable_projects.update(editable.values_list("id_projet", flat=True))
             editable_territories = set(
-                Territory.objects.filter(territory_edition(user), code__in=list(territories)).values_list(
+                Territory.objects.filter(project_creation(user), code__in=list(territories)).values_list(
                     "code", flat=True
                 )
             )

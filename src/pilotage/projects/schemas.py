@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, field_validator
 
 from .models import FundingLine, Project, ProjectStatus
 from .queries import indicator_series
@@ -21,6 +23,7 @@ class OwnerOut(Schema):
 
 
 class FundingLineOut(Schema):
+    id: int = Field(..., description="Identifiant de la ligne (pour la modifier ou la supprimer).")
     funder: str = Field(..., description="Nom du financeur.")
     instrument: str = Field(..., description="Dispositif ou programme de financement.")
     requested: float | None = Field(None, description="Montant demandé (€).")
@@ -125,6 +128,10 @@ class ProjectDetailOut(ProjectOut):
 
     indicators: list[IndicatorOut]
     milestones: list[MilestoneOut]
+    version: int = Field(
+        ...,
+        description="Version du projet, augmentée à chaque écriture (le projet, son financement, ses indicateurs…).",
+    )
 
     @staticmethod
     def resolve_indicators(project: Project) -> list[dict]:
@@ -141,3 +148,161 @@ class ProjectDetailOut(ProjectOut):
     @staticmethod
     def resolve_milestones(project: Project) -> list:
         return list(project.milestones.all())
+
+
+class FundingLineAsOfOut(Schema):
+    id: int
+    funder: str
+    instrument: str
+    requested: float | None = None
+    granted: float | None = None
+    paid: float | None = None
+    decided_on: datetime.date | None = None
+    status: FundingLine.Status
+
+
+class ProjectAsOfOut(Schema):
+    """A project as it stood at `as_of`, rebuilt from its history (the fields of `ProjectDetailOut`)."""
+
+    as_of: datetime.datetime
+    id_projet: str
+    territory: str | None
+    phase: str | None
+    title: str
+    description: str
+    themes: list[str]
+    status: ProjectStatus
+    status_label: str
+    owner: OwnerOut | None = None
+    commune: str | None = None
+    reported_on: datetime.date | None = None
+    start_on: datetime.date | None = None
+    end_on: datetime.date | None = None
+    total_cost: float | None = None
+    public: bool
+    funding: list[FundingLineAsOfOut]
+    indicators: list[IndicatorOut]
+    milestones: list[MilestoneOut]
+    updated_at: datetime.datetime | None = Field(None, description="Dernière modification connue à ce moment.")
+
+
+# --- what the write API takes ---------------------------------------------------------------------------------------
+
+REASON_DESCRIPTION = (
+    "Motif de la modification, gardé dans l'historique ; obligatoire pour changer un montant (coût total, montants "
+    "d'une ligne de financement)."
+)
+
+
+class WriteIn(Schema):
+    """A write body: an unknown field is refused (422) rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OwnerIn(WriteIn):
+    name: str = Field("", max_length=300, description="Nom du porteur.")
+    siren: str | None = Field(
+        None, description="SIREN (9 chiffres, clé de contrôle vérifiée) ; prioritaire sur le nom."
+    )
+
+
+class ProjectFieldsIn(WriteIn):
+    title: str | None = Field(None, max_length=300)
+    description: str | None = None
+    themes: list[str] | None = Field(None, description='Codes des thèmes de la phase du projet, ex. ["innover"].')
+    owner: OwnerIn | None = Field(
+        None, description="Porteur : retrouvé par son SIREN, sinon par son nom exact, sinon créé ; null le retire."
+    )
+    commune: str | None = Field(None, description="Code INSEE d'une commune du périmètre du territoire.")
+    reported_on: datetime.date | None = Field(None, description="Date de remontée au programme.")
+    start_on: datetime.date | None = None
+    end_on: datetime.date | None = Field(None, description="Pas avant `start_on`.")
+    total_cost: Decimal | None = Field(None, ge=0, description="Coût total (€).")
+    public: bool | None = None
+    reason: str = Field("", max_length=2000, description=REASON_DESCRIPTION)
+
+
+class ProjectCreateIn(ProjectFieldsIn):
+    territory: str = Field(..., max_length=16, description="Code `id_ti` du territoire (celui de votre équipe).")
+    title: str = Field(..., min_length=1, max_length=300)
+    id_projet: str | None = Field(
+        None, max_length=64, description="Identifiant stable ; par défaut `PRJ-<id_ti>-NNNN`, le suivant libre."
+    )
+    phase: str | None = Field(
+        None, max_length=20, description="Code de la phase ; par défaut celle des thèmes, sinon la plus récente."
+    )
+    status: ProjectStatus | None = Field(None, description="Statut initial (idea par défaut ; pas abandoned).")
+
+
+class ProjectPatchIn(ProjectFieldsIn):
+    version: int | None = Field(
+        None,
+        description="Version lue (champ `version` du projet) : si le projet a changé depuis, 409 sans rien modifier. "
+        "`If-Match` fait de même avec l'ETag.",
+    )
+    status: Any = Field(
+        None,
+        description="Non modifiable ici : le statut change par `POST /api/v1/projects/{id_projet}/status` (avec un "
+        "motif). Toute valeur est refusée (422).",
+    )
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def status_has_its_own_endpoint(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "Le statut se change par POST /api/v1/projects/{id_projet}/status, avec un motif (champ reason)."
+            )
+        return None
+
+
+class StatusIn(WriteIn):
+    status: ProjectStatus = Field(
+        ...,
+        description="Nouveau statut : un statut suivant dans l'ordre idea → maturing → ready → in_progress → "
+        "completed (on peut sauter des étapes, jamais revenir en arrière), ou abandoned depuis tout statut ouvert.",
+    )
+    reason: str = Field(..., max_length=2000, description="Motif (obligatoire).")
+    version: int | None = Field(None, description="Version lue : 409 si le projet a changé depuis.")
+
+
+class FundingLineIn(WriteIn):
+    funder: str = Field(..., min_length=1, max_length=300, description="Nom du financeur (créé s'il est inconnu).")
+    instrument: str = Field("", max_length=200, description="Dispositif.")
+    requested: Decimal | None = Field(None, ge=0, description="Montant demandé (€).")
+    granted: Decimal | None = Field(None, ge=0, description="Montant accordé (€).")
+    paid: Decimal | None = Field(None, ge=0, description="Montant versé (€).")
+    decided_on: datetime.date | None = None
+    status: FundingLine.Status | None = Field(None, description="État ; par défaut accordé si un montant l'est.")
+    reason: str = Field("", max_length=2000, description=REASON_DESCRIPTION)
+    version: int | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
+
+
+class FundingLinePatchIn(FundingLineIn):
+    funder: str | None = Field(None, min_length=1, max_length=300, description="Nom du financeur.")
+    instrument: str | None = Field(None, max_length=200, description="Dispositif.")
+
+
+class FundingDecisionIn(WriteIn):
+    granted: Decimal | None = Field(..., ge=0, description="Montant accordé (€), null si refusé.")
+    decided_on: datetime.date = Field(..., description="Date de la décision.")
+    status: FundingLine.Status = Field(..., description="État décidé : granted, refused, paid…")
+    reason: str = Field(..., max_length=2000, description="Motif de la décision (obligatoire).")
+    version: int | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
+
+
+class IndicatorValueIn(WriteIn):
+    indicator: str = Field(..., max_length=40, description="Code de l'indicateur (de la phase du projet).")
+    on: datetime.date = Field(..., description="Date de la valeur ; une valeur existante à cette date est remplacée.")
+    target: Decimal | None = Field(None, ge=0, description="Valeur cible.")
+    measured: Decimal | None = Field(None, ge=0, description="Valeur mesurée.")
+    reason: str = Field("", max_length=2000, description="Motif, gardé dans l'historique.")
+    version: int | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
+
+
+class IndicatorValueOut(Schema):
+    indicator: str
+    on: datetime.date
+    target: float | None = None
+    measured: float | None = None

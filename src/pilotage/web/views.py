@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
+from pilotage.programme.national import featured_on_home
 from pilotage.stats.figures import build_scope, programme_figures, today
 
 # Where the "projects" figure leads: the projects page when there is one, else the open API list.
@@ -62,7 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"title": _("Accueil"), "as_of": as_of, "figures": home_figures(figures)},
+        {"title": _("Accueil"), "as_of": as_of, "figures": home_figures(figures), "featured": featured_on_home()},
     )
 
 

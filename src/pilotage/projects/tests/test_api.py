@@ -164,6 +164,7 @@ def test_detail_has_funding_indicators_and_milestones(client, sample):
     assert body["updated_at"]
     bpi = next(line for line in body["funding"] if line["funder"] == "Bpifrance")
     assert bpi == {
+        "id": FundingLine.objects.get(project=sample.parc, funder__name="Bpifrance").pk,
         "funder": "Bpifrance",
         "instrument": "Prêt d'amorçage",
         "requested": 300000,
