@@ -26,6 +26,7 @@ urlpatterns = [
     path("espace/national/", include("pilotage.programme.national_urls")),
     path("espace/import/", include("pilotage.opendata.web_import")),
     path("espace/projets/", include("pilotage.projects.edit_urls")),
+    path("espace/financements/", include("pilotage.projects.decision_urls")),
     path("", include("pilotage.web.urls")),
 ]
 if settings.DEBUG:
