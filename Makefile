@@ -26,5 +26,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Screenshots of the main screens from the demo data, in docs/screenshots/ (needs Debian's chromium).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py $(SCREENSHOTS_ARGS)
+
 clean:
 	rm -rf $(VENV) pilotage.sqlite3* staticfiles

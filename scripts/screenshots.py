@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Screenshots of the public pages (home, territories list, a territory), to look at them and for the README.
+"""Screenshots of the main screens (home, territories, a territory, dashboards, project search, a project, the import
+preview), to look at them and for the README. `make screenshots` runs it.
 
     .venv/bin/python scripts/screenshots.py                      # own SQLite file + server on 127.0.0.1:8011
     .venv/bin/python scripts/screenshots.py --url http://127.0.0.1:8000   # an already running server
 
 Without --url it builds a throwaway SQLite database (migrate, load_referential, then load_demo when that command
-exists, else a few sample Grand Est territories), serves it on 127.0.0.1:8011 and stops the server at the end.
+exists, else a few sample Grand Est territories), serves it on 127.0.0.1:8011 and stops the server at the end. It also
+creates a territory team user and a small import file, to show the import preview (not with --url: no database to
+write to).
 Uses Debian's Chromium through Playwright (nothing is downloaded); every request must stay on 127.0.0.1.
 """
 
@@ -72,6 +75,39 @@ for code, name, sirens, installed in {samples!r}:
 """
 
 
+# Prints the Grand Est territory with the most projects and writes an import file for it: one of its projects renamed
+# (an update) and two new ones (creations), so that the preview shows both.
+IMPORT_FILE = """
+from django.db.models import Count
+from openpyxl import Workbook
+from pilotage.programme.models import Territory
+t = (Territory.objects.filter(region_id="44").annotate(n=Count("projects")).order_by("-n", "code").first()
+     or Territory.objects.order_by("code").first())
+header = ["id_projet", "id_ti", "titre", "description", "themes", "statut", "porteur_nom", "porteur_siren",
+          "commune_insee", "date_remontee", "date_debut", "date_fin", "cout_total", "public"]
+rows = []
+themes = ""
+for p in t.projects.select_related("owner").prefetch_related("themes").order_by("id_projet")[:1]:
+    themes = ";".join(th.code for th in p.themes.all())
+    rows.append([p.id_projet, t.code, p.title + " (phase 2)", p.description, themes, p.status,
+                 p.owner.name if p.owner else "", p.owner.siren if p.owner else "", p.commune_id or "",
+                 p.reported_on, p.start_on, p.end_on, p.total_cost, "oui" if p.public else "non"])
+themes = themes or ";".join(th.code for th in t.phases.order_by("-starts_on").first().themes.all()[:1])
+rows.append([f"IMPORT-{{t.code}}-001", t.code, "Campus des métiers de l'industrie", "", themes, "idea",
+             "Lycée des métiers", "", "", "", "2026-09-01", "2028-06-30", "850000", "oui"])
+rows.append([f"IMPORT-{{t.code}}-002", t.code, "Plateforme mutualisée d'essais", "", themes, "maturing",
+             "Pôle de compétitivité", "", "", "", "2026-01-15", "2027-12-31", "1200000,50", "non"])
+book = Workbook()
+sheet = book.active
+sheet.title = "projets"
+for row in [header, *rows]:
+    sheet.append(row)
+book.save({path!r})
+print(t.code)
+"""
+TEAM_EMAIL, TEAM_PASSWORD = "equipe.capture@example.org", "captures-d-ecran-2024"
+
+
 def pilotage(*args: str, env: dict) -> None:
     subprocess.run([str(BIN / "pilotage"), *args], check=True, env=env, cwd=REPO)
 
@@ -90,6 +126,20 @@ def prepare_database(env: dict) -> None:
         pilotage("shell", "-c", SEED.format(samples=SAMPLE_TERRITORIES), env=env)
 
 
+def prepare_import(env: dict, workdir: Path) -> Path:
+    """A territory team user and a file for them to import; returns the file."""
+    path = workdir / "projets.xlsx"
+    done = subprocess.run(
+        [str(BIN / "pilotage"), "shell", "-c", IMPORT_FILE.format(path=str(path))],
+        check=True, capture_output=True, text=True, env=env, cwd=REPO,
+    )  # fmt: skip
+    code = done.stdout.split()[-1]
+    pilotage(
+        "create_user", TEAM_EMAIL, "--role", "territory_team", "--scope", code, "--password", TEAM_PASSWORD, env=env
+    )
+    return path
+
+
 def wait_for(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -101,7 +151,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"server did not answer at {url}")
 
 
-def shoot(base: str, out: Path) -> list[str]:
+def shoot(base: str, out: Path, import_file: Path | None = None) -> list[str]:
     """Take the screenshots; return the problems seen (outside requests, console errors, missing map)."""
     from playwright.sync_api import sync_playwright
 
@@ -121,6 +171,28 @@ def shoot(base: str, out: Path) -> list[str]:
         page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
 
+        def capture_current(name: str) -> None:
+            page.wait_for_load_state("networkidle")
+            if page.locator(".pil-chart").count():
+                # Chart.js sizes and animates its canvases after the load: wait until they fill their blocks.
+                try:
+                    page.wait_for_function(
+                        "[...document.querySelectorAll('.pil-chart canvas')].every(c => c.clientWidth > 200)",
+                        timeout=10_000,
+                    )
+                except Exception:  # noqa: BLE001 - reported, screenshot taken anyway
+                    problems.append(f"{page.url}: charts not drawn at full size")
+                page.wait_for_timeout(1500)  # the end of the charts' animation
+            # The whole page, cut at MAX_HEIGHT so that a long list stays a readable picture.
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
+            # A full-page capture resizes the viewport, and the charts redraw mid-capture: grow the viewport first,
+            # let them settle, then capture it as it is.
+            page.set_viewport_size({"width": CLIP["width"], "height": height})
+            page.wait_for_timeout(1500 if page.locator(".pil-chart").count() else 200)
+            page.screenshot(path=str(out / f"{name}.png"), clip=CLIP | {"height": height})
+            page.set_viewport_size({"width": CLIP["width"], "height": 900})
+            print(f"{name}: {page.url} -> {out / (name + '.png')}")
+
         def capture(path: str, name: str, map_expected: bool) -> None:
             page.goto(base + path, wait_until="networkidle")
             if map_expected:
@@ -130,10 +202,7 @@ def shoot(base: str, out: Path) -> list[str]:
                     )
                 except Exception:  # noqa: BLE001 - reported, screenshot taken anyway
                     problems.append(f"{path}: no shape drawn on the map")
-            # The whole page, cut at MAX_HEIGHT so that a long list stays a readable picture.
-            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT)
-            page.screenshot(path=str(out / f"{name}.png"), full_page=True, clip=CLIP | {"height": height})
-            print(f"{name}: {base}{path} -> {out / (name + '.png')}")
+            capture_current(name)
 
         capture("/", "home", map_expected=True)
         capture("/territoires/", "list", map_expected=False)
@@ -143,6 +212,25 @@ def shoot(base: str, out: Path) -> list[str]:
         if not links.count():
             page.goto(base + "/territoires/")
         capture(links.first.get_attribute("href"), "territory", map_expected=True)
+        capture("/tableaux-de-bord/", "dashboard", map_expected=False)
+        capture("/tableaux-de-bord/region/44/", "dashboard-region", map_expected=False)
+        capture("/projets/", "projects-search", map_expected=False)
+        links = page.locator("main a[href^='/projets/']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        hrefs = [h for h in links if h.count("/") == 3 and "?" not in h]  # /projets/<id_projet>/
+        if hrefs:
+            capture(hrefs[0], "project", map_expected=False)
+        else:
+            problems.append("/projets/: no project to show")
+        if import_file:
+            page.goto(base + "/compte/connexion/")
+            page.get_by_role("textbox", name="Adresse électronique").fill(TEAM_EMAIL)
+            page.get_by_label("Mot de passe").fill(TEAM_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.goto(base + "/espace/import/")
+            page.get_by_label("Fichier des projets").set_input_files(str(import_file))
+            page.get_by_role("button", name="Vérifier le fichier").click()
+            page.wait_for_selector("#count-rows")
+            capture_current("import-preview")
         browser.close()
     return problems
 
@@ -159,6 +247,7 @@ def main() -> int:
         workdir = Path(tempfile.mkdtemp(prefix="pilotage-screenshots-"))
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}", "DEBUG": "0"}
         prepare_database(env)
+        import_file = prepare_import(env, workdir)
         base = f"http://127.0.0.1:{args.port}"
         server = subprocess.Popen(
             [str(BIN / "pilotage"), "runserver", f"127.0.0.1:{args.port}", "--noreload", "--insecure"],
@@ -169,7 +258,7 @@ def main() -> int:
         )
         try:
             wait_for(base + "/")
-            problems = shoot(base, args.out)
+            problems = shoot(base, args.out, import_file)
         finally:
             server.terminate()
             server.wait(timeout=10)
