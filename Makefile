@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint bench screenshots clean
+.PHONY: demo test lint bench screenshots messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ bench: $(STAMP)
 # Screenshots of the main screens from the demo data, in docs/screenshots/ (needs Debian's chromium).
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py $(SCREENSHOTS_ARGS)
+
+# Extract the interface strings, mirror the French catalogue, compile the .mo files (needs Debian's gettext) and list
+# the English translations still missing in src/pilotage/locale/en/LC_MESSAGES/django.po.
+messages: $(STAMP)
+	$(BIN)/python scripts/messages.py
 
 clean:
 	rm -rf $(VENV) pilotage.sqlite3* staticfiles

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GeoConfig(AppConfig):
     name = "pilotage.geo"
     label = "geo"
-    verbose_name = "Référentiel géographique"
+    verbose_name = _("Référentiel géographique")

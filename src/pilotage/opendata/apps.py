@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OpendataConfig(AppConfig):
     name = "pilotage.opendata"
     label = "opendata"
-    verbose_name = "Données ouvertes"
+    verbose_name = _("Données ouvertes")

@@ -391,8 +391,9 @@ def columns_of(resource: Resource) -> list[dict[str, Any]]:
     return [
         {
             "name": column.name,
-            "title": column.title,
-            "description": column.description,
+            # The schema keeps French (it is published); its texts are marked with gettext_noop for the screen.
+            "title": _(column.title),
+            "description": _(column.description) if column.description else "",
             "required": column.required,
             "example": column.example,
         }

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProjectsConfig(AppConfig):
     name = "pilotage.projects"
     label = "projects"
-    verbose_name = "Projets"
+    verbose_name = _("Projets")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StatsConfig(AppConfig):
     name = "pilotage.stats"
     label = "stats"
-    verbose_name = "Indicateurs du programme"
+    verbose_name = _("Indicateurs du programme")

@@ -424,7 +424,7 @@ def report_meta(title: str, as_of: datetime.date) -> dict:
         "as_of": as_of,
         "as_of_label": fmt_date(as_of),
         "generated_at": timezone.localtime(),
-        "generated_label": date_format(timezone.localtime(), "j F Y à H:i"),
+        "generated_label": date_format(timezone.localtime(), _("j F Y à H:i")),
     }
 
 
