@@ -248,12 +248,21 @@ class PostgreSQLEngine:
 
     def run(self, *argv: str) -> None:
         if os.geteuid() == 0:
-            subprocess.run(["su", "postgres", "-s", "/bin/bash", "-c", shlex.join(argv)], check=True)
-        else:
-            subprocess.run(argv, check=True)
+            argv = ("su", "postgres", "-s", "/bin/bash", "-c", shlex.join(argv))
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+    def install(self) -> None:
+        """The server binaries from Debian when missing and we are root, as `.ci/run` does."""
+        if self.bin is None and os.geteuid() == 0 and shutil.which("apt-get"):
+            say("installation de PostgreSQL (apt-get)")
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], env=env, stdout=subprocess.DEVNULL)
+            self.__init__(self.settings)
 
     @contextmanager
     def running(self):
+        self.install()
         if self.bin is None:
             raise SystemExit("PostgreSQL est introuvable : apt-get install postgresql (ou --engines sqlite).")
         self.root.mkdir(parents=True, exist_ok=True)
@@ -355,7 +364,7 @@ def sample_step(_payload: dict) -> dict:
 
 
 def probe_step(payload: dict) -> dict:
-    """Query count of every address (Django test client, in process); the stats SQL replayed on the bare driver."""
+    """Query count of every address (Django test client, in process), and the SQL that the stats answers run."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -370,29 +379,54 @@ def probe_step(payload: dict) -> dict:
             raise SystemExit(f"{path} : HTTP {response.status_code}")
         out[name] = {"queries": len(captured.captured_queries)}
         if name.startswith("stats_"):
-            out[name]["raw_sql_ms"] = raw_sql_ms([q["sql"] for q in captured.captured_queries], payload["repeats"])
+            out[name]["sql"] = [q["sql"] for q in captured.captured_queries]
     return out
 
 
-def raw_sql_ms(statements: list[str], repeats: int) -> float:
-    """The sum, over the statements, of the median time to run each and fetch its rows on the bare DB-API connection
-    (Django's own, so that SQLite has the same functions registered), warm: the SQL's lower bound."""
+def raw_sql_server() -> None:
+    """Replays the SQL of an address on the bare DB-API connection each time its name is read on stdin, and prints
+    the time it took (ms): Django's own connection, so that SQLite has the same functions registered, kept warm."""
     from django.db import connection
 
+    statements = json.loads(sys.stdin.readline())
     connection.ensure_connection()
     raw = connection.connection
-    total = 0.0
-    for sql in statements:
-        times = []
-        for _ in range(repeats + 1):
+    print("ready", flush=True)
+    for line in sys.stdin:
+        started = time.perf_counter()
+        for sql in statements[line.strip()]:
             cursor = raw.cursor()
-            started = time.perf_counter()
             cursor.execute(sql)
             cursor.fetchall()
-            times.append((time.perf_counter() - started) * 1000)
             cursor.close()
-        total += statistics.median(times[1:])
-    return round(total, 2)
+        print(round((time.perf_counter() - started) * 1000, 3), flush=True)
+
+
+class RawSQL:
+    """The raw-SQL replayer in its own process, asked one replay at a time (interleaved with the HTTP requests, so
+    that both see the same load on a shared machine)."""
+
+    def __init__(self, database_url: str, statements: dict[str, list[str]]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", "rawserve", "{}"],
+            env=app_env(database_url),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.process.stdin.write(json.dumps(statements) + "\n")
+        self.process.stdin.flush()
+        if self.process.stdout.readline().strip() != "ready":
+            raise SystemExit("le rejeu du SQL brut n'a pas démarré")
+
+    def time(self, name: str) -> float:
+        self.process.stdin.write(name + "\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
 # --- serving and measuring over HTTP -------------------------------------------------------------------------------
@@ -469,15 +503,22 @@ def warm_up(port: int, path: str, workers: int) -> None:
         raise SystemExit(f"{path} : HTTP {statuses}")
 
 
-def latency(port: int, path: str, repeats: int) -> dict:
-    """Requests one after the other, each on a new connection: median and 90th percentile of the wall time."""
-    times = []
+def latency(port: int, path: str, repeats: int, raw: RawSQL | None = None, name: str = "") -> dict:
+    """Requests one after the other, each on a new connection: median and 90th percentile of the wall time; with
+    `raw`, each request is followed by a replay of its SQL (median in `raw_sql_ms`)."""
+    times, raw_times = [], []
+    if raw:
+        raw.time(name)  # warm-up
     for _ in range(repeats):
         started = time.perf_counter()
         status, body = get(port, path)
         times.append((time.perf_counter() - started) * 1000)
         assert status == 200, (path, status)
+        if raw:
+            raw_times.append(raw.time(name))
+    extra = {"raw_sql_ms": round(statistics.median(raw_times), 2)} if raw else {}
     return {
+        **extra,
         "p50_ms": round(statistics.median(times), 1),
         "p90_ms": round(percentile(times, 0.9), 1),
         "min_ms": round(min(times), 1),
@@ -548,6 +589,7 @@ def datasette_path(database: Path, sample: Sample) -> str:
     from pilotage.core.text import search_terms
 
     where = [
+        "public = 1",  # what a visitor sees
         f"territory_id in (select id from programme_territory where region_id = '{sample.region}')",
         "exists (select 1 from projects_project_themes pt join programme_theme t on t.id = pt.theme_id "
         f"where pt.project_id = projects_project.id and t.code = '{sample.theme}')",
@@ -583,9 +625,9 @@ def measure_scale(engine, scale: int, settings: Settings, wrk: str | None, datas
     run.sample = sample.__dict__
     addresses = sample.addresses()
     say(f"{engine.name} S{scale} : requêtes SQL par adresse et borne SQL brute")
-    probed = worker(url, "probe", {"addresses": addresses, "repeats": settings.repeats})
+    probed = worker(url, "probe", {"addresses": addresses})
     run.queries = {name: value["queries"] for name, value in probed.items()}
-    run.raw_sql = {name: value["raw_sql_ms"] for name, value in probed.items() if "raw_sql_ms" in value}
+    raw = RawSQL(url, {name: value["sql"] for name, value in probed.items() if "sql" in value})
     run.counts = worker(url, "counts", {})
     serve = [str(BIN / "pilotage"), "serve", "--host", HOST, "--port", "{port}"]
     serve += ["--workers", str(settings.workers)] if settings.workers else []
@@ -594,7 +636,11 @@ def measure_scale(engine, scale: int, settings: Settings, wrk: str | None, datas
         for name, path in addresses.items():
             say(f"{engine.name} S{scale} : latence {name}")
             warm_up(ours.port, path, run.workers)
-            run.latency[name] = latency(ours.port, path, settings.repeats)
+            replay = raw if name.startswith("stats_") else None
+            run.latency[name] = latency(ours.port, path, settings.repeats, replay, name)
+            if replay:
+                run.raw_sql[name] = run.latency[name]["raw_sql_ms"]
+        raw.close()
         run.load = compare_under_load(engine, scale, settings, wrk, datasette, ours, sample, addresses["projects"])
         run.worker_rss_mb = ours.peak_rss_mb()
     return run
@@ -644,8 +690,9 @@ def check_same_answer(ours: Server, peer: Server, path: str, peer_path: str) -> 
         raise SystemExit(f"Datasette : HTTP {status} {body[:300]!r}")
     theirs = json.loads(body)
     count = theirs.get("filtered_table_rows_count")
-    ids = [row["id_projet"] for row in theirs["rows"]]
-    if count != mine["count"] or sorted(ids) != sorted(p["id_projet"] for p in mine["results"]):
+    # Projects reported on the same day may come in another order: the page's dates must be the same.
+    days = [row["reported_on"] for row in theirs["rows"]]
+    if count != mine["count"] or days != [p["reported_on"] for p in mine["results"]]:
         raise SystemExit(f"Datasette et Pilotage ne répondent pas la même chose : {count} ≠ {mine['count']}")
 
 
@@ -914,7 +961,7 @@ def parse_args() -> Settings:
         connections=args.connections,
         duration=args.duration or (5 if args.quick else 15),
         rounds=2 if args.quick else 3,
-        repeats=args.repeats or (9 if args.quick else 25),
+        repeats=args.repeats or (7 if args.quick else 15),
         import_rows=args.import_rows,
         import_runs=3,
         skip={s.strip() for s in args.skip.split(",") if s.strip()},
@@ -929,6 +976,9 @@ def main() -> None:
         import django
 
         django.setup()
+        if sys.argv[2] == "rawserve":
+            raw_sql_server()
+            return
         step = {"sample": sample_step, "probe": probe_step, "counts": counts_step}[sys.argv[2]]
         print(json.dumps(step(json.loads(sys.argv[3]))))
         return
@@ -946,9 +996,10 @@ def main() -> None:
         "versions": versions(wrk, datasette, engines),
         "settings": {**settings.__dict__, "skip": sorted(settings.skip)},
         "method": (
-            f"latence : {settings.repeats} requêtes l'une après l'autre par adresse après une requête d'échauffement, "
-            "nouvelle connexion à chaque fois (médiane p50, 90e centile p90) ; SQL brut : le SQL que Django exécute "
-            "pour la même réponse, rejoué sur la connexion du pilote, somme des médianes ; charge : "
+            f"latence : {settings.repeats} requêtes l'une après l'autre par adresse après que chaque worker l'a "
+            "servie une fois, nouvelle connexion à chaque fois (médiane p50, 90e centile p90) ; SQL brut : le SQL "
+            "que Django exécute pour la même réponse, rejoué sur la connexion du pilote (chaude) après chaque "
+            "requête HTTP, médiane ; charge : "
             f"{settings.rounds} tours alternés Pilotage / Datasette."
         ),
         "runs": [],
