@@ -71,3 +71,13 @@ def _programme_phases_in_transactional_tests(request):
     if marker and marker.kwargs.get("transaction"):
         request.getfixturevalue("transactional_db")
         ensure_phases()
+
+
+@pytest.fixture(autouse=True)
+def _french_by_default():
+    """Each test starts in French: a request in English (language switcher) leaves English active in the thread."""
+    from django.utils import translation
+
+    translation.activate("fr")
+    yield
+    translation.activate("fr")
