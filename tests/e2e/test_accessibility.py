@@ -75,6 +75,12 @@ class Audit:
         assert self.structure == []
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """axe-core is injected as an inline script, which the site's Content-Security-Policy rightly refuses."""
+    return {**browser_context_args, "bypass_csp": True}
+
+
 @pytest.fixture
 def programme(geo_slice, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
