@@ -81,3 +81,13 @@ def _french_by_default():
     translation.activate("fr")
     yield
     translation.activate("fr")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """A restore or a flush inside a test gives content types new ids; the process-wide cache must not outlive it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    yield
+    ContentType.objects.clear_cache()
