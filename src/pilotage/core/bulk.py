@@ -1,9 +1,11 @@
-"""Writing many rows whose keys nobody reads back (history entries, many-to-many links, status changes).
+"""Writing many new rows at once, for imports: the column values `QuerySet.bulk_create` would store, without its
+per-object query compilation (on SQLite; other engines get bulk_create itself).
 
-`insert_rows` stores exactly the column values `QuerySet.bulk_create` would (each field's `pre_save` then
-`get_db_prep_save`, related objects' keys taken as bulk_create takes them), in one prepared statement run over all
-the rows (`executemany`), without bulk_create's per-object query compilation: a 10,000-project import writes some
-50,000 such rows. Unlike bulk_create, the objects are not given their primary keys.
+Each field's `pre_save` then `get_db_prep_save` give the values, related objects' keys are taken as bulk_create
+takes them, and the rows go in multi-row statements. `insert_rows` gives the objects their primary keys (INSERT …
+RETURNING, as bulk_create does on SQLite ≥ 3.35 and PostgreSQL) when asked to; otherwise (history entries,
+many-to-many links, status changes: a 10,000-project import writes some 50,000 such rows) it runs one prepared
+statement over all the rows and the objects are not given their keys.
 """
 
 from __future__ import annotations
@@ -13,28 +15,44 @@ from collections.abc import Sequence
 from django.db import connections, models, router
 
 
-def insert_rows(objs: Sequence[models.Model], batch_size: int = 2000) -> None:
+def insert_rows(objs: Sequence[models.Model], batch_size: int = 2000, *, keys: bool = False) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if any(obj.pk is not None for obj in objs):  # keys given: bulk_create's own path
+    connection = connections[router.db_for_write(model)]
+    keys_back = keys and connection.features.can_return_rows_from_bulk_insert
+    # On PostgreSQL bulk_create already sends each batch as arrays (INSERT … SELECT FROM UNNEST): measured faster than
+    # these statements there, so it is used as it is, as for objects that come with their keys.
+    if connection.vendor != "sqlite" or any(obj.pk is not None for obj in objs) or (keys and not keys_back):
         model.objects.bulk_create(objs, batch_size=batch_size)
         return
     opts = model._meta
-    database = router.db_for_write(model)
-    connection = connections[database]
     fields = [f for f in opts.concrete_fields if not f.generated and not (f.primary_key and _is_auto(f))]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(opts.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
-    )
+    insert = f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    if keys_back:
+        batch_size = min(batch_size, (connection.features.max_query_params or 65535) // len(fields))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), batch_size):
-            rows = []
-            for obj in objs[start : start + batch_size]:
-                obj._prepare_related_fields_for_save(operation_name="bulk_create")
-                rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-            cursor.executemany(sql, rows)
+            batch = objs[start : start + batch_size]
+            values = [_values(obj, fields, connection) for obj in batch]
+            if not keys_back:
+                cursor.executemany(insert + row, values)
+                continue
+            cursor.execute(
+                insert + ", ".join([row] * len(batch)) + f" RETURNING {quote(opts.pk.column)}",
+                [value for values_of_one in values for value in values_of_one],
+            )
+            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+def _values(obj: models.Model, fields: list[models.Field], connection) -> list:
+    obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
 def _is_auto(field: models.Field) -> bool:

@@ -142,7 +142,11 @@ class ProjectStatusChange(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["project", "at"])]
+        indexes = [
+            models.Index(fields=["project", "at"]),
+            # The status as of a date, for every counted project (stats): answered from the index alone.
+            models.Index(fields=["project", "at", "status"], name="statuschange_project_at_status"),
+        ]
 
 
 class FundingLine(models.Model):
@@ -165,6 +169,10 @@ class FundingLine(models.Model):
         verbose_name = _("ligne de financement")
         verbose_name_plural = _("plan de financement")
         ordering = ["project", "funder__name", "instrument"]
+        indexes = [
+            # The funding figures sum the lines of the counted projects by funder: answered from the index alone.
+            models.Index(fields=["project", "funder", "requested", "granted"], name="fundingline_project_amounts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.funder} — {self.instrument}"

@@ -324,7 +324,7 @@ def apply_changes(changes: list[ProjectChange], history: dict, progress: Progres
         if change.project_changed:
             # What save() and refresh_search_text() compute, set here so that the batched writes carry it.
             change.project.search_text = change.project.build_search_text()
-    Project.objects.bulk_create([c.project for c in changes if c.created], batch_size=BATCH)
+    insert_rows([c.project for c in changes if c.created], batch_size=BATCH, keys=True)
     updated = [c for c in changes if not c.created and c.project_changed]
     for change in updated:
         change.project.updated_at = now
@@ -395,7 +395,7 @@ def _write_funding(changes: list[ProjectChange], organisations: dict, entries: l
                 created.append(funding)
             else:
                 updated.append(funding)
-    FundingLine.objects.bulk_create([f.line for f in created], batch_size=BATCH)
+    insert_rows([f.line for f in created], batch_size=BATCH, keys=True)
     fields = sorted({name for f in updated for name in f.fields})
     if fields:
         FundingLine.objects.bulk_update([f.line for f in updated], fields, batch_size=BATCH)

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from pilotage.programme.models import ActionPlan, Contract, Territory, Theme
-from pilotage.projects.models import FundingLine, Project, ProjectStatus, ProjectStatusChange
+from pilotage.projects.models import FundingLine, Organisation, Project, ProjectStatus, ProjectStatusChange
 
 
 @dataclass(frozen=True)
@@ -125,22 +125,36 @@ def project_figures(scope: Scope, as_of: datetime.date) -> dict:
         .order_by()
     ):
         by_status[code] = n
-    sums = list(
-        FundingLine.objects.filter(project__in=ids)
-        .values_list("funder__name")
-        .annotate(r=Sum("requested"), g=Sum("granted"))
-        .order_by("funder__name")
-    )
-    by_funder = {name: {"requested": _euros(r), "granted": _euros(g)} for name, r, g in sums}
+    sums = funding_by_funder(ids)
     # Every line has a funder: the totals are the sums of the funders' sums (one pass over the lines, not two).
     return {
         "projects": sum(by_status.values()),
         "projects_by_theme": by_theme,
         "projects_by_status": by_status,
-        "funding_requested": _euros(sum((r or Decimal(0) for _name, r, _g in sums), Decimal(0))),
-        "funding_granted": _euros(sum((g or Decimal(0) for _name, _r, g in sums), Decimal(0))),
-        "funding_by_funder": by_funder,
+        "funding_requested": _euros(sum((r for r, _g in sums.values()), Decimal(0))),
+        "funding_granted": _euros(sum((g for _r, g in sums.values()), Decimal(0))),
+        "funding_by_funder": {name: {"requested": _euros(r), "granted": _euros(g)} for name, (r, g) in sums.items()},
     }
+
+
+def funding_by_funder(project_ids: QuerySet) -> dict[str, tuple[Decimal, Decimal]]:
+    """(requested, granted) of the projects' lines by funder name, in the database's order of names (2 queries).
+
+    Summed by funder key in SQL, then by name here: the same sums as grouping by name in SQL, without looking up
+    the funder of each of the million lines of the largest programmes.
+    """
+    by_key = {
+        key: (requested or Decimal(0), granted or Decimal(0))
+        for key, requested, granted in FundingLine.objects.filter(project__in=project_ids)
+        .values_list("funder")
+        .annotate(r=Sum("requested"), g=Sum("granted"))
+        .order_by()
+    }
+    sums: dict[str, tuple[Decimal, Decimal]] = {}
+    for key, name in Organisation.objects.filter(pk__in=list(by_key)).order_by("name").values_list("pk", "name"):
+        requested, granted = sums.get(name, (Decimal(0), Decimal(0)))
+        sums[name] = (requested + by_key[key][0], granted + by_key[key][1])
+    return sums
 
 
 def counted_projects(scope: Scope, as_of: datetime.date, figure: str, key: str | None = None) -> QuerySet[Project]:
