@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint bench screenshots messages clean
+.PHONY: demo test lint bench loadtest screenshots messages clean fuzz-imports fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Load test on a throwaway database (docs/reliability.md), e.g. LOADTEST_ARGS="--users 50 --duration 5m --engine postgresql".
+loadtest: $(STAMP)
+	$(BIN)/python scripts/loadtest.py $(LOADTEST_ARGS)
+
 # Screenshots of the main screens from the demo data, in docs/screenshots/ (needs Debian's chromium).
 screenshots: $(STAMP)
 	$(BIN)/python scripts/screenshots.py $(SCREENSHOTS_ARGS)
@@ -37,3 +41,12 @@ messages: $(STAMP)
 
 clean:
 	rm -rf $(VENV) pilotage.sqlite3* staticfiles
+
+# Hostile import files and generated malformed rows: files tried, errors found, crashes (tests/test_hostile_imports.py).
+fuzz-imports: $(STAMP)
+	$(BIN)/python scripts/fuzz_imports.py
+
+# Schemathesis against the live server's OpenAPI document, anonymous and with a token per role, on a throwaway
+# database (docs/security.md, "Tests de robustesse de l'API"), e.g. FUZZ_ARGS="--max-examples 30".
+fuzz: $(STAMP)
+	$(BIN)/python scripts/fuzz_api.py --min-cases 5000 $(FUZZ_ARGS)

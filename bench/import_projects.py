@@ -1,6 +1,7 @@
 """Benchmark of `pilotage import_projects`: how many rows per second a real import of a Region-sized workbook writes.
 
     .venv/bin/python bench/import_projects.py [--rows 10000] [--runs 3] [--seed 1] [--postgres postgres://USER@HOST:PORT]
+                                              [--output FILE]
 
 What is measured (on SQLite, the engine of a laptop install, or with `--postgres` on that server):
 1. once: a database is migrated and given the whole shipped referential (`load_referential`) and 40 territories
@@ -11,11 +12,13 @@ What is measured (on SQLite, the engine of a laptop install, or with `--postgres
 2. `--runs` times: a fresh copy of the prepared database (a file copy for SQLite, `CREATE DATABASE … TEMPLATE` for
    PostgreSQL) and a new process that imports the workbook into it (every project is created, with its history).
    Only the `import_projects` call is timed (wall clock, and the process's CPU time), not the process start. The
-   figure reported is the median wall time of these runs, as rows of the `projets` sheet per second;
+   figure reported is the median wall time of these runs, as rows of the `projets` sheet per second, with the
+   median CPU time beside it (on a loaded machine the wall time grows, the CPU time much less);
 3. then the same workbook again into the last run's database (every project `unchanged`, nothing written), and a
    dry run against the prepared database (reading and checking only).
 The machine may be shared: the 1-minute load average is recorded with the result. Prints the result as JSON, then
-one line of text, and writes it to `bench/results/import_projects.json` (`import_projects_postgresql.json`).
+one line of text, and writes it to `bench/results/import_projects.json` (`import_projects_postgresql.json`), or to
+`--output`.
 """
 
 from __future__ import annotations
@@ -263,6 +266,7 @@ def measure(engine, workbook: Path, args: argparse.Namespace) -> dict:
         "runs_seconds": [round(run["seconds"], 3) for run in runs],
         "runs_cpu_seconds": [round(run["cpu_seconds"], 3) for run in runs],
         "median_seconds": round(median, 3),
+        "median_cpu_seconds": round(statistics.median(run["cpu_seconds"] for run in runs), 3),
         "rows_per_second": round(args.rows / median),
         "reimport_unchanged_seconds": round(again["seconds"], 3),
         "dry_run_seconds": round(dry["seconds"], 3),
@@ -278,6 +282,7 @@ def main() -> None:
     parser.add_argument(
         "--postgres", metavar="URL", help="serveur PostgreSQL (postgres://user@host:port) au lieu de SQLite"
     )
+    parser.add_argument("--output", metavar="FICHIER", help="où écrire le résultat JSON (défaut : bench/results/…)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -293,13 +298,14 @@ def main() -> None:
         finally:
             engine.close()
     results = RESULTS if not args.postgres else RESULTS.with_name("import_projects_postgresql.json")
+    results = Path(args.output) if args.output else results
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False))
     m = result["machine"]
     print(
         f"import_projects : {args.rows} lignes en {result['median_seconds']:.2f} s (médiane de {args.runs}) = "
-        f"{result['rows_per_second']} lignes/s ; réimport sans changement "
+        f"{result['rows_per_second']} lignes/s (CPU {result['median_cpu_seconds']:.2f} s) ; réimport sans changement "
         f"{result['reimport_unchanged_seconds']:.2f} s, "
         f"simulation {result['dry_run_seconds']:.2f} s — {m['cores']} cœurs, {m['ram_gb']} Go, Python {m['python']}, "
         f"{m['engine']}, charge {m['load_average_1min']}"

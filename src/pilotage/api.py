@@ -8,11 +8,13 @@ INSTALLED_APPS.
 """
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, re_path, reverse
 from django.utils.translation import gettext as _
@@ -64,11 +66,18 @@ class PilotageAPI(NinjaAPI):
         for operation in (op for ops in schema["paths"].values() for op in ops.values()):
             # django-ninja keys responses by int, `openapi_extra` by str: both would be written as the same key.
             operation["responses"] = {str(status): answer for status, answer in operation["responses"].items()}
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["schema"] = without_null(parameter["schema"])
+                    forbid_null_character(parameter["schema"])
             for status in implied_error_statuses(operation):
                 operation["responses"].setdefault(str(status), error_openapi_response(status))
             for status, description in ERROR_DESCRIPTIONS.items():
                 if str(status) in operation["responses"]:
                     operation["responses"][str(status)]["description"] = description
+        for name in request_body_components(schema):
+            for field in components[name].get("properties", {}).values():
+                forbid_null_character(field)
         return schema
 
 
@@ -95,12 +104,13 @@ ERROR_DESCRIPTIONS = {
     401: "Jeton invalide, expiré ou révoqué",
     404: "Inconnu ou hors de votre périmètre",
     422: "Données invalides",
+    429: "Trop de jetons invalides depuis votre réseau : réessayez plus tard",
 }
 
 
 def implied_error_statuses(operation: dict) -> list[int]:
-    # 401: the token middleware answers it on every path when a bad token is sent.
-    statuses = [401]
+    # 401 and 429: the token middleware answers them on every path when a bad token is sent (429 past too many).
+    statuses = [401, 429]
     parameters = operation.get("parameters", [])
     if any(p.get("in") != "path" or p.get("schema", {}).get("type") != "string" for p in parameters):
         statuses.append(400)  # any text is a well-formed path segment: only other parameters can be malformed
@@ -109,6 +119,51 @@ def implied_error_statuses(operation: dict) -> list[int]:
     if "requestBody" in operation:
         statuses.append(422)
     return statuses
+
+
+# No text parameter or body field takes the NUL character (PostgreSQL cannot store it; nobody types it): the
+# document says so, and `refuse_null_characters` answers 400 (parameter), 404 (path) or 422 (body) to it.
+NO_NULL_CHARACTER = r"^[^\x00]*$"
+
+
+def without_null(schema: dict) -> dict:
+    """A query string has no null: an optional parameter is absent, never `null` (django-ninja writes `anyOf`)."""
+    options = [option for option in schema.get("anyOf", []) if option.get("type") != "null"]
+    if "anyOf" not in schema or len(options) != 1:
+        return schema
+    return {**options[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
+
+
+def forbid_null_character(schema: dict) -> None:
+    for option in [schema, *schema.get("anyOf", [])]:
+        if option.get("type") == "string" and not {"pattern", "format", "enum"} & set(option):
+            option["pattern"] = NO_NULL_CHARACTER
+        elif option.get("type") == "array" and isinstance(option.get("items"), dict):
+            forbid_null_character(option["items"])
+
+
+def request_body_components(schema: dict) -> set[str]:
+    """The components a request body uses, directly or through another component."""
+    components = schema.get("components", {}).get("schemas", {})
+    pending = [
+        body
+        for ops in schema["paths"].values()
+        for op in ops.values()
+        for body in op.get("requestBody", {}).get("content", {}).values()
+    ]
+    found: set[str] = set()
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            name = ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+            if name and name not in found and name in components:
+                found.add(name)
+                pending.append(components[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
 
 
 def error_openapi_response(status: int) -> dict:
@@ -133,9 +188,11 @@ def json_errors(view: Callable) -> Callable:
         if method == "HEAD":
             request.method = "GET"
         try:
-            response = view(request, *args, **kwargs)
+            response = refuse_null_characters(request) or view(request, *args, **kwargs)
         except Http404:
             response = error_response(404, _("Ressource introuvable."))
+        except SuspiciousOperation as exc:  # too many parameters, a malformed query string…
+            response = on_suspicious_request(request, exc)
         finally:
             request.method = method
         if isinstance(response, HttpResponseNotAllowed):
@@ -146,6 +203,40 @@ def json_errors(view: Callable) -> Callable:
         return response
 
     return wrapper
+
+
+NULL_CHARACTER = "\x00"
+
+
+def refuse_null_characters(request: HttpRequest) -> HttpResponse | None:
+    """The answer to a request with a NUL character in its path, parameters or JSON body; None for any other."""
+    message = _("Le caractère nul (U+0000) n'est permis nulle part.")
+    if NULL_CHARACTER in request.path:
+        return error_response(404, _("Ressource introuvable."))
+    fields = [key for key, values in request.GET.lists() if NULL_CHARACTER in key + "".join(values)]
+    if fields:
+        details = [{"location": "query", "field": f, "message": message, "type": "null_character"} for f in fields]
+        return error_response(400, _("Paramètre invalide."), details)
+    if request.method in ("POST", "PUT", "PATCH") and b"\\u0000" in request.body.lower():
+        try:
+            fields = null_character_fields(json.loads(request.body))
+        except ValueError:
+            return None  # not JSON: django-ninja answers it
+        if fields:
+            details = [{"location": "body", "field": f, "message": message, "type": "null_character"} for f in fields]
+            return error_response(422, _("Données invalides."), details)
+    return None
+
+
+def null_character_fields(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path] if NULL_CHARACTER in value else []
+    if isinstance(value, dict):
+        keys = [path] if any(NULL_CHARACTER in key for key in value) else []
+        return keys + [f for k, v in value.items() for f in null_character_fields(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in null_character_fields(v, f"{path}.{i}".lstrip("."))]
+    return []
 
 
 def method_not_allowed(method: str, allowed: str) -> HttpResponse:
@@ -273,6 +364,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message = str(exc.message)
     message = _(NINJA_MESSAGES[message]) if message in NINJA_MESSAGES else message
     return api.create_response(request, error_body(code, message), status=exc.status_code)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_request(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, _("Requête trop volumineuse."))
+    # Django's own messages (too many fields, a malformed header…) are English: the status says enough.
+    return error_response(400, _("Requête invalide."))
 
 
 @api.exception_handler(Exception)

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pilotage.accounts.middleware.ApiTokenMiddleware",
+    "pilotage.core.uploads.RequestSizeLimitMiddleware",  # before the CSRF check reads a too large body
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -173,6 +174,9 @@ LOGGING = {
 
 # Shown on every page while the database holds generated demonstration data.
 PILOTAGE_SITE_NAME = "Pilotage — Territoires d'industrie"
+# Whole-programme figures read from their running totals by date (stats/ledger.py); 0 computes them from the records
+# on every request (the totals stay maintained).
+PILOTAGE_FIGURES_TOTALS = env_bool("PILOTAGE_FIGURES_TOTALS", True)
 
 # Largest document (PDF) a form accepts, in bytes (default 10 Mo); see pilotage.core.uploads.
 PILOTAGE_UPLOAD_MAX_BYTES = int(os.environ.get("PILOTAGE_UPLOAD_MAX_BYTES") or 10 * 1024 * 1024)
@@ -184,3 +188,20 @@ PILOTAGE_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
 )
 PILOTAGE_IMPORT_MAX_COLUMNS = int(os.environ.get("PILOTAGE_IMPORT_MAX_COLUMNS") or 500)
 PILOTAGE_IMPORT_MAX_ROWS = int(os.environ.get("PILOTAGE_IMPORT_MAX_ROWS") or 200_000)
+# The web import checks and writes files above this size in a background job with a progress page
+# (opendata/jobs.py); a job whose heartbeat is older than the stale delay is declared interrupted.
+PILOTAGE_IMPORT_INLINE_MAX_BYTES = int(os.environ.get("PILOTAGE_IMPORT_INLINE_MAX_BYTES") or 100 * 1024)
+PILOTAGE_IMPORT_JOB_STALE_SECONDS = int(os.environ.get("PILOTAGE_IMPORT_JOB_STALE_SECONDS") or 120)
+
+# Login throttling (pilotage.accounts.throttle), counted in the database so that every app server sees it: past the
+# limit within the window, the account, network or form is refused for the lock delay. A limit of 0 turns a rule off.
+PILOTAGE_THROTTLE_WINDOW_SECONDS = int(os.environ.get("PILOTAGE_THROTTLE_WINDOW_SECONDS") or 15 * 60)
+PILOTAGE_THROTTLE_LOCK_SECONDS = int(os.environ.get("PILOTAGE_THROTTLE_LOCK_SECONDS") or 15 * 60)
+PILOTAGE_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("PILOTAGE_LOGIN_FAILURES_PER_ACCOUNT") or 5)
+PILOTAGE_LOGIN_FAILURES_PER_IP = int(os.environ.get("PILOTAGE_LOGIN_FAILURES_PER_IP") or 30)
+PILOTAGE_PASSWORD_RESETS_PER_IP = int(os.environ.get("PILOTAGE_PASSWORD_RESETS_PER_IP") or 10)
+PILOTAGE_PASSWORD_RESETS_PER_ADDRESS = int(os.environ.get("PILOTAGE_PASSWORD_RESETS_PER_ADDRESS") or 3)
+PILOTAGE_API_TOKEN_FAILURES_PER_IP = int(os.environ.get("PILOTAGE_API_TOKEN_FAILURES_PER_IP") or 30)
+# Reverse proxies in front of the app, each appending to X-Forwarded-For: the client address is read there. Behind
+# TLS (PILOTAGE_HTTPS=1) the deployment puts one in front (docs/deployment.md); 0 reads REMOTE_ADDR.
+PILOTAGE_PROXY_COUNT = int(os.environ.get("PILOTAGE_PROXY_COUNT") or (1 if env_bool("PILOTAGE_HTTPS", False) else 0))

@@ -79,3 +79,30 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class LoginThrottle(models.Model):
+    """Failed attempts counted per account or per network, in the database so that every app server sees them
+    (pilotage.accounts.throttle holds the rules)."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", _("connexion, par adresse électronique")
+        LOGIN_IP = "login_ip", _("connexion, par adresse IP")
+        RESET_IP = "reset_ip", _("mot de passe oublié, par adresse IP")
+        RESET_ADDRESS = "reset_address", _("mot de passe oublié, par adresse électronique")
+        API_IP = "api_ip", _("jeton d'API, par adresse IP")
+
+    scope = models.CharField(_("portée"), max_length=20, choices=Scope.choices)
+    key = models.CharField(_("clé"), max_length=254)
+    failures = models.PositiveIntegerField(_("tentatives"), default=0)
+    window_start = models.DateTimeField(_("début de la fenêtre"))
+    locked_until = models.DateTimeField(_("bloqué jusqu'à"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("limitation de connexion")
+        verbose_name_plural = _("limitations de connexion")
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="login_throttle_scope_key")]
+        indexes = [models.Index(fields=["window_start"], name="login_throttle_window")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} : {self.key}"

@@ -26,8 +26,11 @@ def is_national(user) -> bool:
     return bool(getattr(user, "is_superuser", False)) or any(r.kind == K.NATIONAL for r in roles_of(user))
 
 
+NO_PROJECT = Q(pk__in=[])
+
+
 def _any(qs: list[Q]) -> Q:
-    out = Q(pk__in=[])
+    out = NO_PROJECT
     for q in qs:
         out |= q
     return out

@@ -1,5 +1,6 @@
 """Write use cases of accounts: users, their roles and scopes."""
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -63,6 +64,7 @@ def create_or_update_user(email: str, kind: str, scope_code: str | None = None, 
     scope = resolve_scope(kind, scope_code)
     user, created = User.objects.get_or_create(email=email, defaults={"username": email})
     if password:
+        validate_password(password, user)  # the rules of every password form (AUTH_PASSWORD_VALIDATORS)
         user.set_password(password)
         user.save()
     elif created:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import privacy_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,7 @@ urlpatterns = [
     path("mot-de-passe/enregistre/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("jetons/", views.token_create, name="token_create"),
     path("jetons/<int:pk>/revoquer/", views.token_revoke, name="token_revoke"),
+    path("mes-donnees/", privacy_views.my_data, name="my_data"),
+    path("mes-donnees/telecharger/", privacy_views.my_data_download, name="my_data_download"),
+    path("mes-donnees/supprimer/", privacy_views.my_data_erase, name="my_data_erase"),
 ]

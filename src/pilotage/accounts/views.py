@@ -1,8 +1,10 @@
 """Account pages: log in and out, reset a forgotten password, "Mon compte" with roles and API tokens (thin views)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -11,7 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .forms import LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
+from . import throttle
+from .forms import THROTTLED, LoginForm, NewPasswordForm, ResetRequestForm, TokenForm
 from .models import ApiToken
 from .scopes import roles_of
 from .tokens import create_token, revoke_token
@@ -24,12 +27,27 @@ def _page(title, *crumbs) -> dict:
     return {"title": title, "breadcrumb": [*crumbs, (title, None)]}
 
 
-class LoginView(auth_views.LoginView):
+class ThrottledForm:
+    """The form again, with 429 Too Many Requests when the throttle refused it (pilotage.accounts.throttle)."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, THROTTLED):
+            response.status_code = 429
+            response["Retry-After"] = str(settings.PILOTAGE_THROTTLE_LOCK_SECONDS)
+        return response
+
+
+class LoginView(ThrottledForm, auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
     next_page = reverse_lazy("workspace")  # unless ?next= says where the visitor was going
     extra_context = _page(gettext_lazy("Connexion"))
+
+    def form_valid(self, form):
+        throttle.login_succeeded(form.get_user().email)
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):
@@ -44,13 +62,16 @@ class LogoutView(auth_views.LogoutView):
 _reset_crumbs = ((gettext_lazy("Connexion"), reverse_lazy("accounts:login")),)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(ThrottledForm, auth_views.PasswordResetView):
     template_name = "accounts/password_reset_form.html"
     form_class = ResetRequestForm
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
     extra_context = _page(gettext_lazy("Mot de passe oublié"), *_reset_crumbs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -63,6 +84,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = NewPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
     extra_context = _page(gettext_lazy("Choisir un nouveau mot de passe"), *_reset_crumbs)
+
+    def form_valid(self, form):
+        """Whoever opened the link holds the mailbox: the address's failed logins no longer count."""
+        throttle.login_succeeded(form.user.email)
+        return super().form_valid(form)
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Rebuilt by `migrate` on the target: never dumped, never counted when checking the target is empty.
-NOT_DUMPED = ("contenttypes", "auth.permission", "sessions")
+NOT_DUMPED = ("contenttypes", "auth.permission", "sessions", "stats")
 # Rows written by data migrations (the two programme phases and their themes): replaced by the backup's own.
 SEEDED_MODELS = ("programme.Theme", "programme.ProgrammePhase")
 
@@ -138,6 +138,9 @@ def restore(path: Path) -> str:
     if not path.name.endswith(JSON_SUFFIXES):
         raise BackupError(_("Format de sauvegarde inconnu : le fichier doit être une base SQLite ou finir par .jsonl."))
     _restore_json(path)
+    from pilotage.stats.ledger import refresh
+
+    refresh()  # the running totals of the national figures are not dumped: computed from the restored records
     return "json"
 
 

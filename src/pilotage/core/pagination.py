@@ -74,3 +74,9 @@ def page_url(request: HttpRequest, page: int) -> str:
     query = request.GET.copy()
     query["page"] = str(page)
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def page_numbers(page) -> list[int | None]:
+    """Page numbers a web list links to, None where the DSFR pagination shows an ellipsis."""
+    elided = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    return [n if isinstance(n, int) else None for n in elided]

@@ -4,6 +4,10 @@ A file is a PDF when its first bytes are the PDF signature `%PDF-`, whatever its
 browser announced (both are chosen by the sender). The size limit is `PILOTAGE_UPLOAD_MAX_BYTES` (default 10 Mo).
 The stored name is random so that it says nothing about the record and cannot be guessed; documents are served
 by views that check the reader's scope, never by a public URL (see `programme/manage_views.py`).
+
+`RequestSizeLimitMiddleware` refuses (413) a request whose announced body is larger than any form of the site
+accepts, before anything reads it: without it, the CSRF check would parse a 100 Mo upload (to a temporary file)
+before the view could refuse it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.formats import number_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 PDF_SIGNATURE = b"%PDF-"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# The web import's default (`PILOTAGE_WEB_IMPORT_MAX_BYTES`, opendata/web_import.py), for each of its two files.
+DEFAULT_IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# What a multipart form adds around its files (boundaries, headers, the other fields).
+FORM_OVERHEAD_BYTES = 1024 * 1024
 
 
 def max_upload_bytes() -> int:
@@ -102,3 +112,43 @@ class PdfField(forms.FileField):
         if isinstance(upload, UploadedFile):
             check_pdf(upload)
         return upload
+
+
+def max_request_bytes() -> int:
+    """The largest request body the site reads: `PILOTAGE_MAX_REQUEST_BYTES`, else room for the largest form (two
+    import files, or a PDF document) and its overhead."""
+    configured = getattr(settings, "PILOTAGE_MAX_REQUEST_BYTES", None)
+    if configured:
+        return int(configured)
+    imports = 2 * int(getattr(settings, "PILOTAGE_WEB_IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES))
+    return max(imports, max_upload_bytes()) + FORM_OVERHEAD_BYTES
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request announcing a body over `max_request_bytes()`, without reading it.
+
+    Its `__call__` runs before any view and before the CSRF check (a `process_view` hook), so it may stand anywhere
+    in MIDDLEWARE after the authentication (the page shows the user's menu). The API gets its pinned JSON error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = max_request_bytes()
+        if length <= limit:
+            return self.get_response(request)
+        message = _("L'envoi pèse %(size)s : la taille maximale est de %(limit)s. Rien n'a été lu ni enregistré.") % {
+            "size": human_size(length),
+            "limit": human_size(limit),
+        }
+        if request.path.startswith("/api/"):
+            from .errors import error_body
+
+            return JsonResponse(error_body("payload_too_large", message), status=413)
+        context = {"title": _("Envoi trop volumineux"), "message": message}
+        return render(request, "core/request_too_large.html", context, status=413)

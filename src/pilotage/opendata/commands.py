@@ -1,9 +1,15 @@
 """The shape every `import_*` command shares: FILE, `--dry-run`, `--report json`, progress on stderr, exit 1 when a
-row is rejected (PRODUCT.md, "Command line")."""
+row is rejected (PRODUCT.md, "Command line").
+
+Progress: on a terminal, a line redrawn in place (rows checked / total, percentage, rows per second); otherwise only
+the step messages; nothing with `--quiet` (or `-v 0`). Always on stderr: stdout carries the report alone.
+"""
 
 import sys
 
 from django.core.management.base import BaseCommand, CommandParser
+
+from pilotage.core.progress import add_quiet_argument, progress_line
 
 from .report import ImportReport
 
@@ -17,13 +23,17 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--report", choices=["text", "json"], default="text", help="json : n'écrit que le rapport JSON sur stdout"
         )
+        add_quiet_argument(parser)
 
     def run_import(self, file: str, *, dry_run: bool, progress, **options) -> ImportReport:
         raise NotImplementedError
 
     def handle(self, *args, file: str, dry_run: bool, report: str, **options) -> None:
-        progress = self.progress if options.get("verbosity", 1) >= 1 else None
-        result = self.run_import(file, dry_run=dry_run, progress=progress, **options)
+        progress = progress_line(self, options)
+        try:
+            result = self.run_import(file, dry_run=dry_run, progress=progress, **options)
+        finally:
+            progress.finish()
         if report == "json":
             self.stdout.write(result.to_json())
         elif result.ok:
@@ -32,7 +42,3 @@ class ImportCommand(BaseCommand):
             self.stdout.write(result.to_text())
         if not result.ok:
             sys.exit(1)
-
-    def progress(self, message: str) -> None:
-        self.stderr.write(message)
-        self.stderr.flush()

@@ -12,7 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
+from pilotage.core.progress import Progress, counted
 from pilotage.programme.models import ActionPlan, Contract, Territory
 from pilotage.projects.models import FundingLine, Project
 
@@ -193,25 +195,41 @@ def territories_geojson(territories: QuerySet[Territory]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def export(kind: str, fmt: str, path: Path, *, territories: QuerySet[Territory], projects: QuerySet[Project]) -> int:
-    """Write `kind` (territories or projects) in `fmt` to `path`; returns the number of records written."""
+def export(
+    kind: str,
+    fmt: str,
+    path: Path,
+    *,
+    territories: QuerySet[Territory],
+    projects: QuerySet[Project],
+    progress: Progress | None = None,
+) -> int:
+    """Write `kind` (territories or projects) in `fmt` to `path`; returns the number of records written.
+
+    `progress` is told the rows written as they go (`pilotage export` shows it on a terminal)."""
     if kind == "territories":
+        rows = territory_rows(territories)
+        if progress:
+            rows = counted(rows, progress, _("Export des territoires (lignes)"))
         if fmt == "csv":
-            return write_csv(path, TERRITORIES, territory_rows(territories))
+            return write_csv(path, TERRITORIES, rows)
         if fmt == "xlsx":
-            return write_xlsx(path, [(TERRITORIES, territory_rows(territories))])
+            return write_xlsx(path, [(TERRITORIES, rows)])
         if fmt == "json":
-            return write_json(path, territory_rows(territories))
+            return write_json(path, rows)
         collection = territories_geojson(territories)
         path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
         return len(collection["features"])
+    rows = project_rows(projects)
+    if progress:
+        rows = counted(rows, progress, _("Export des projets"), total=projects.count())
     if fmt == "csv":
-        return write_csv(path, PROJECTS, project_rows(projects))
+        return write_csv(path, PROJECTS, rows)
     if fmt == "xlsx":
-        return write_xlsx(path, [(PROJECTS, project_rows(projects)), (FUNDING, funding_rows(projects))])
+        return write_xlsx(path, [(PROJECTS, rows), (FUNDING, funding_rows(projects))])
     if fmt == "json":
         nested: dict[str, list[dict]] = {}
         for line in funding_rows(projects):
             nested.setdefault(line["id_projet"], []).append(line)
-        return write_json(path, project_rows(projects), nested)
+        return write_json(path, rows, nested)
     raise ValueError("Le format geojson n'existe que pour les territoires.")

@@ -3,14 +3,16 @@ written in the history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from pilotage.core.progress import Progress
+
 from .readers import MissingSheetError, Source, column_key, sheet_names
 
-Progress = Callable[[str], None]
+__all__ = ["Progress", "chunks", "import_reason", "named_or_only_sheet", "optional_sheet"]
 
 # Progress is printed (on stderr) only for files long enough to keep someone waiting.
 LONG_FILE_ROWS = 1000

@@ -8,8 +8,12 @@ What every import can rely on:
 - cells come trimmed, empty ones as None; spreadsheet dates as date/datetime, numbers as int (when integral) or float;
 - CSV in UTF-8 (with or without BOM), UTF-16 with BOM or Windows-1252, separated by `;`, `,` or a tab (sniffed on the
   header line); a CSV text cell our export neutralised (`'=…`, `'+…`, `'-…`, `'@…`) comes back as the original text;
-- memory stays bounded: files over `max_bytes`, zipped workbooks inflating past `max_uncompressed_bytes`, sheets wider
-  than `max_columns` or longer than `max_rows` are refused. Defaults come from the settings `PILOTAGE_IMPORT_MAX_*`.
+- memory stays bounded: files over `max_bytes`, zipped workbooks inflating past `max_uncompressed_bytes` (or with a
+  part compressed more than `MAX_COMPRESSION_RATIO` times), sheets wider than `max_columns`, longer than `max_rows` or
+  spanning more than `max_cells` are refused. A workbook's sheet is measured in its XML before calamine lays it out
+  in memory (a single far cell such as XFD1048576 would otherwise make it allocate the whole rectangle). Defaults
+  come from the settings `PILOTAGE_IMPORT_MAX_*`;
+- a CSV mixing UTF-8 and Windows-1252 lines is refused, naming a line of each, rather than read with garbled accents.
 Every problem raises `ReadError` (or a subclass) with a French message, never a traceback.
 """
 
@@ -40,10 +44,17 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
 _DELIMITERS = (";", ",", "\t")
 MEGABYTE = 1024 * 1024
+# A part of a workbook inflating more than this many times its compressed size, past `RATIO_CHECKED_FROM` bytes, is a
+# zip bomb: real sheets compress 5 to 30 times.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECKED_FROM = 10 * 1024 * 1024
 # How many non-empty rows may stand above the header (titles, notes) before the first one is taken as the header.
 HEADER_SEARCH_ROWS = 10
 
 Source = str | os.PathLike | IO[bytes]
+
+# The longest CSV cell read (the csv module's default limit, which other libraries may raise for the whole process).
+MAX_CSV_CELL = 131_072
 
 
 class ReadError(Exception):
@@ -82,6 +93,8 @@ class Limits:
     max_uncompressed_bytes: int = 500 * MEGABYTE
     max_columns: int = 500
     max_rows: int = 200_000
+    # Rows × columns of the rectangle a workbook's sheet spans (calamine holds it whole in memory, ~32 bytes a cell).
+    max_cells: int = 5_000_000
 
     @classmethod
     def from_settings(cls) -> Limits:
@@ -91,6 +104,7 @@ class Limits:
             max_uncompressed_bytes=getattr(settings, "PILOTAGE_IMPORT_MAX_UNCOMPRESSED_BYTES", 10 * max_bytes),
             max_columns=getattr(settings, "PILOTAGE_IMPORT_MAX_COLUMNS", cls.max_columns),
             max_rows=getattr(settings, "PILOTAGE_IMPORT_MAX_ROWS", cls.max_rows),
+            max_cells=getattr(settings, "PILOTAGE_IMPORT_MAX_CELLS", cls.max_cells),
         )
 
 
@@ -253,19 +267,33 @@ def _open_workbook(source: Source):
 
 
 def _check_inflated_size(source: Source, limits: Limits) -> None:
-    """A zipped workbook is refused before calamine inflates it if its parts add up to too much (a zip bomb)."""
+    """A zipped workbook is refused before calamine inflates it if its parts add up to too much, or if one of them is
+    compressed far more than any real sheet (a zip bomb). The sizes are those the archive declares: calamine's zip
+    reader, like Python's, stops with an error at a part's declared size, so a part cannot lie about it."""
     try:
         if not isinstance(source, str | os.PathLike):
             source.seek(0)
         with zipfile.ZipFile(source) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            parts = archive.infolist()
+    except Exception:  # BadZipFile, OSError, EOFError, struct or value errors: any damaged directory of the archive
         raise ReadError(_("Le fichier est illisible : l'archive du classeur est corrompue.")) from None
+    inflated = sum(info.file_size for info in parts)
     if inflated > limits.max_uncompressed_bytes:
         raise ReadError(
             _("Le classeur décompressé ferait %(size).0f Mo : la limite est de %(limit).0f Mo.")
             % {"size": inflated / MEGABYTE, "limit": limits.max_uncompressed_bytes / MEGABYTE}
         )
+    for info in parts:
+        if info.file_size > RATIO_CHECKED_FROM and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise ReadError(
+                _(
+                    "Le classeur est anormalement compressé (une partie de %(size).0f Mo tient en %(packed).0f ko) : "
+                    "il n'a pas été ouvert."
+                )
+                % {"size": info.file_size / MEGABYTE, "packed": info.compress_size / 1024}
+            )
+    if any(info.filename == "content.xml" for info in parts):
+        _measure(source, None, limits)  # calamine reads every sheet of an .ods when it opens it
 
 
 def _choose_sheet(workbook, wanted: str | None) -> str:
@@ -297,6 +325,8 @@ def _read_workbook(
         _check_inflated_size(source, limits)
     workbook = _open_workbook(source)
     name = _choose_sheet(workbook, wanted)
+    if _peek(source, 4).startswith(_ZIP_MAGIC):
+        _measure(source, name, limits)
     try:
         sheet = workbook.get_sheet_by_name(name)
     except Exception:
@@ -309,6 +339,27 @@ def _read_workbook(
             raise ReadError(_too_long(limits))
     # calamine yields rows from the sheet's first row (A1), so the index is the number a spreadsheet shows.
     return name, ((number, row) for number, row in enumerate(sheet.iter_rows(), start=1))
+
+
+def _measure(source: Source, sheet: str | None, limits: Limits) -> None:
+    """Refuse a zipped workbook's sheet (None: any sheet) too large to be laid out in memory (see sheet_extent)."""
+    from .sheet_extent import SheetTooLarge, measure_sheet
+
+    try:
+        measure_sheet(source, sheet, limits)
+    except SheetTooLarge as error:
+        raise ReadError(_too_large_sheet(error.sheet or sheet or "", error, limits)) from None
+
+
+def _too_large_sheet(name: str, error, limits: Limits) -> str:
+    if error.columns > limits.max_columns:
+        return _too_wide(error.columns, limits)
+    if error.rows > limits.max_rows + 1:
+        return _too_long(limits)
+    return _(
+        "La feuille « %(sheet)s » s'étend sur %(rows)s lignes et %(columns)s colonnes, soit plus de %(limit)s cellules "
+        ": supprimez les lignes et colonnes inutiles (une cellule isolée loin du tableau suffit)."
+    ) % {"sheet": name, "rows": error.rows, "columns": error.columns, "limit": limits.max_cells}
 
 
 def _too_wide(count: int, limits: Limits) -> str:
@@ -332,14 +383,54 @@ def _decode(data: bytes) -> str:
         except UnicodeDecodeError:
             pass
     elif b"\x00" not in data:
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise ReadError(
-        _("Le fichier n'est pas un texte CSV lisible : enregistrez-le au format CSV UTF-8 ou Windows-1252.")
-    )
+        try:
+            return _text_only(data.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            pass
+        if mixed := _mixed_encoding_lines(data):
+            raise ReadError(
+                _(
+                    "Le fichier mélange deux encodages : la ligne %(utf8)s est en UTF-8, la ligne %(cp1252)s en "
+                    "Windows-1252. Enregistrez tout le fichier au format CSV UTF-8, sinon ses accents seraient mal lus."
+                )
+                % {"utf8": mixed[0], "cp1252": mixed[1]}
+            )
+        try:
+            return _text_only(data.decode("cp1252"))
+        except UnicodeDecodeError:
+            pass
+    raise ReadError(_not_text())
+
+
+def _not_text() -> str:
+    return _("Le fichier n'est pas un texte CSV lisible : enregistrez-le au format CSV UTF-8 ou Windows-1252.")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text_only(text: str) -> str:
+    """Binary content that happens to decode (random bytes, an image renamed .csv) is full of control characters."""
+    controls = len(_CONTROL.findall(text, 0, 1_000_000))
+    if controls >= 3 and controls * 100 > min(len(text), 1_000_000):
+        raise ReadError(_not_text())
+    return text
+
+
+def _mixed_encoding_lines(data: bytes) -> tuple[int, int] | None:
+    """The first line valid in UTF-8 only and the first line valid in Windows-1252 only, if the file has both."""
+    utf8 = cp1252 = 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 = utf8 or number
+        except UnicodeDecodeError:
+            cp1252 = cp1252 or number
+        if utf8 and cp1252:
+            return utf8, cp1252
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -349,6 +440,32 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str, delimiter: str, limits: Limits) -> Iterator[str]:
+    """The physical lines of the text, as csv.reader wants them, a line with too many separators (outside quotes)
+    refused before csv.reader makes a list of its cells (a million-column line would take gigabytes)."""
+    start, quoted, record = 0, False, 1
+    ends = itertools.chain(_LINE_END.finditer(text), [None])
+    for match in ends:
+        end = match.end() if match else len(text)
+        if end == start:
+            break
+        line = text[start:end]
+        start = end
+        if line.count(delimiter) >= limits.max_columns:
+            parts = line.split('"')
+            count = sum(part.count(delimiter) for part in parts[1 if quoted else 0 :: 2]) + 1
+            if count > limits.max_columns:
+                raise ReadError(_too_wide(count, limits), row=record)
+        if line.count('"') % 2:
+            quoted = not quoted
+        if not quoted:
+            record += 1
+        yield line
+
+
 def _read_csv(source: Source, limits: Limits) -> Iterator[tuple[int, list]]:
     text = _decode(_read_bytes(source, limits))
     # Excel may write a first line `sep=;`: it uses it as the separator and does not show it as a row.
@@ -356,7 +473,7 @@ def _read_csv(source: Source, limits: Limits) -> Iterator[tuple[int, list]]:
         text, delimiter = text[hint.end() :], hint.group(1)
     else:
         delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text, delimiter, limits), delimiter=delimiter)
     from .schema import restore  # here: the schema module needs the models, this one must not at import time
 
     def records() -> Iterator[tuple[int, list]]:
@@ -366,10 +483,18 @@ def _read_csv(source: Source, limits: Limits) -> Iterator[tuple[int, list]]:
             for number, record in enumerate(reader, start=1):  # noqa: B007 (number is read in the except clause)
                 if len(record) > limits.max_columns:
                     raise ReadError(_too_wide(len(record), limits), row=number)
+                if record and max(map(len, record)) > MAX_CSV_CELL:
+                    raise csv.Error("field larger than field limit")
                 # Our CSV export neutralises formulas with a leading apostrophe: read the text it stands for.
                 yield number, [restore(cell) if cell[:1] == "'" else cell for cell in record]
         except csv.Error as error:
-            raise ReadError(_("Ligne CSV illisible (%(error)s).") % {"error": error}, row=number + 1) from None
+            if "field limit" in str(error):
+                message = _("Une cellule dépasse %(limit)s caractères : le fichier est-il bien un CSV ?") % {
+                    "limit": MAX_CSV_CELL
+                }
+            else:
+                message = _("Ligne CSV illisible (%(error)s).") % {"error": error}
+            raise ReadError(message, row=number + 1) from None
 
     return records()
 
@@ -415,7 +540,7 @@ def _header_index(
 
 
 def _find_header(
-    records: Iterator[tuple[int, list]], columns: list[str], aliases: Mapping[str, Iterable[str]]
+    records: Iterator[tuple[int, list]], columns: list[str], aliases: Mapping[str, Iterable[str]], sheet: str | None
 ) -> tuple[int, list, Iterator[tuple[int, list]]]:
     """The header is the first row naming a requested column, so that a title above the table does no harm; failing
     that within the first rows, the first non-empty row (whose missing columns will then be reported)."""
@@ -430,6 +555,8 @@ def _find_header(
         if len(seen) >= HEADER_SEARCH_ROWS:
             break
     if not seen:
+        if sheet is not None:
+            raise ReadError(_("La feuille « %(sheet)s » du classeur est vide.") % {"sheet": sheet})
         raise ReadError(_("Le fichier est vide."))
     (number, record), rest = seen[0], seen[1:]
     return number, record, itertools.chain(rest, records)
@@ -445,7 +572,7 @@ def _build_table(
     allow_no_rows: bool,
 ) -> Table:
     columns = list(columns)
-    header_row, header, records = _find_header(records, columns, aliases)
+    header_row, header, records = _find_header(records, columns, aliases, sheet)
     index = _header_index(header, header_row, columns, aliases)
     missing = [column for column in required if column not in index]
     if missing:

@@ -6,6 +6,10 @@ the spool directory under a random name; the session holds it under a random key
 the "Confirmer l'import" button. Confirming checks the file again (the database may have changed meanwhile) and
 writes it all or nothing through `projects.services.import_projects`, the same use case as the command line.
 
+Checking and confirming a large file take seconds: both run as a background job (`jobs.py`, an `ImportJob`) and the
+browser is sent to a progress page that polls the job's state, then shows the preview or the result. A small file
+(up to `PILOTAGE_IMPORT_INLINE_MAX_BYTES`, default 100 KB) is handled within the request, as quick as a page.
+
 The spool directory (`PILOTAGE_IMPORT_SPOOL_DIR`, default `MEDIA_ROOT/imports-en-attente`) must be shared by the app
 servers, like uploaded documents: the confirmation may reach another server than the upload.
 """
@@ -15,7 +19,7 @@ from __future__ import annotations
 import io
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +28,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 from dsfr.forms import DsfrBaseForm
 
 from pilotage.accounts.scopes import project_creation
+from pilotage.core.progress import Progress, grouped, silent
 from pilotage.core.uploads import human_size
 from pilotage.opendata.readers import CSV_EXTENSIONS, SPREADSHEET_EXTENSIONS, ReadError
-from pilotage.opendata.report import ImportReport
+from pilotage.opendata.report import ImportReport, RowError
 from pilotage.opendata.schema import FUNDING, PROJECTS, Resource
 from pilotage.programme.models import Territory, Theme
 from pilotage.programme.timeline import EMPTY, Values
@@ -46,11 +52,16 @@ from pilotage.projects.models import Project
 from pilotage.projects.queries import projects_editable_by
 from pilotage.projects.templatetags.projects_tags import euros
 
+from . import jobs
+from .models import ImportJob
+
 SESSION_KEY = "pilotage_pending_imports"
 TOKEN_SALT = "pilotage.opendata.web-import"
 # A preview is confirmed within this delay, or sent again.
 PENDING_SECONDS = 2 * 3600
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# Files up to this size are checked and written within the request; larger ones in a background job.
+DEFAULT_INLINE_MAX_BYTES = 100 * 1024
 # Beyond this, the lists of the preview are cut (the counts stay exact; every error is always listed).
 LISTED_PROJECTS = 300
 EXTENSIONS = (*SPREADSHEET_EXTENSIONS, *CSV_EXTENSIONS)
@@ -58,6 +69,10 @@ EXTENSIONS = (*SPREADSHEET_EXTENSIONS, *CSV_EXTENSIONS)
 
 def max_import_bytes() -> int:
     return int(getattr(settings, "PILOTAGE_WEB_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def inline_max_bytes() -> int:
+    return int(getattr(settings, "PILOTAGE_IMPORT_INLINE_MAX_BYTES", DEFAULT_INLINE_MAX_BYTES))
 
 
 def spool_dir() -> Path:
@@ -209,6 +224,11 @@ def pending_of(request: HttpRequest, token: str) -> Pending | None:
 
 def forget(request: HttpRequest, pending: Pending) -> None:
     pending.delete()
+    unlist(request, pending)
+
+
+def unlist(request: HttpRequest, pending: Pending) -> None:
+    """The file can no longer be confirmed from this session (its file stays, for the job writing it)."""
     sessions = request.session.get(SESSION_KEY, {})
     sessions.pop(pending.key, None)
     request.session[SESSION_KEY] = sessions
@@ -279,12 +299,13 @@ PREVIEW_FIELDS = (
 )
 
 
-def preview_import(pending: Pending, user) -> Preview:
+def preview_import(pending: Pending, user, progress: Progress = silent) -> Preview:
     """What confirming would do, as `import_projects(..., dry_run=True)` counts it, with the projects listed.
 
     The same steps as the service (read, check as `user`, plan), so that the counts are the service's own.
     """
     report = ImportReport(dry_run=True)
+    progress(_("Lecture du fichier…"))
     try:
         tables = read_tables(
             pending.path,
@@ -296,10 +317,12 @@ def preview_import(pending: Pending, user) -> Preview:
         report.errors.extend(error.as_errors())
         return Preview(report)
     report.rows = len(tables.projects.rows)
-    checked = check_tables(tables, user=user)
+    progress(_("%(count)s lignes lues, vérification…") % {"count": report.rows})
+    checked = check_tables(tables, user=user, progress=progress)
     report.errors.extend(checked.errors)
     if not report.ok:
         return Preview(report)
+    progress(_("Préparation de l'aperçu…"))
     changes = services.plan_changes(checked, "")
     for change in changes:
         report.count(created=change.created, changed=change.changed)
@@ -379,6 +402,147 @@ def funding_text(funding) -> str:
     return _("financement modifié : %(line)s") % {"line": what}
 
 
+# --- background jobs ---------------------------------------------------------------------------------------------
+
+
+def report_data(report: ImportReport) -> dict[str, Any]:
+    return {**report.to_dict(), "dry_run": report.dry_run}
+
+
+def report_of(data: dict[str, Any]) -> ImportReport:
+    counts = {name: data[name] for name in ("rows", "created", "updated", "unchanged")}
+    errors = [RowError(**error) for error in data["errors"]]
+    return ImportReport(**counts, errors=errors, dry_run=data.get("dry_run", False))
+
+
+def preview_data(preview: Preview) -> dict[str, Any]:
+    return {
+        "report": report_data(preview.report),
+        "created": [asdict(row) for row in preview.created],
+        "updated": [asdict(row) for row in preview.updated],
+    }
+
+
+def preview_of(data: dict[str, Any]) -> Preview:
+    def project(row: dict) -> PreviewProject:
+        return PreviewProject(**{**row, "changes": [FieldChange(**change) for change in row["changes"]]})
+
+    return Preview(
+        report_of(data["report"]), [project(row) for row in data["created"]], [project(row) for row in data["updated"]]
+    )
+
+
+def check_file(job: ImportJob, progress: Progress) -> dict[str, Any]:
+    """The preview step, as a job's work."""
+    return preview_data(preview_import(Pending(**job.pending), job.user, progress))
+
+
+def write_file(job: ImportJob, progress: Progress) -> dict[str, Any]:
+    """The confirmation step, as a job's work: the file is checked again and written, all or nothing."""
+    pending = Pending(**job.pending)
+    try:
+        report = services.import_projects(
+            pending.path,
+            filename=pending.filename,
+            funding_source=pending.funding_path,
+            funding_filename=pending.funding_filename or None,
+            user=job.user,
+            progress=progress,
+        )
+    finally:
+        pending.delete()
+    return {"report": report_data(report)}
+
+
+def run_job(request: HttpRequest, kind: str, pending: Pending, work: jobs.Work) -> HttpResponse:
+    """Run the step: a small file at once, its outcome shown (nothing recorded); a large one as a background job,
+    the browser sent to its progress page."""
+    job = ImportJob(user=request.user, kind=kind, filename=pending.filename, pending=pending.__dict__)
+    size = sum(path.stat().st_size for path in (pending.path, pending.funding_path) if path and path.exists())
+    if size <= inline_max_bytes():
+        job.result, job.status = work(job, silent), ImportJob.Status.DONE
+        return job_outcome(request, job)
+    jobs.sweep()
+    job.save()
+    jobs.start(job, work)
+    return redirect("project_import:job", job.pk)
+
+
+def job_outcome(request: HttpRequest, job: ImportJob) -> HttpResponse:
+    """A finished job: the preview, the confirmation's result, or why it failed."""
+    if job.status == ImportJob.Status.FAILED:
+        if job.pending:
+            forget(request, Pending(**job.pending))  # the file is sent again
+        return progress_page(request, job)
+    pending = Pending(**job.pending)
+    if job.kind == ImportJob.Kind.PREVIEW:
+        preview = preview_of(job.result)
+        if not preview.report.ok:
+            forget(request, pending)  # nothing to confirm: the corrected file is sent again
+        return preview_page(request, pending, preview)
+    report = report_of(job.result["report"])
+    if not report.ok:
+        # The database changed since the preview (or the user's scope did): nothing was written.
+        return preview_page(request, pending, Preview(report), status=409, rechecked=True)
+    messages.success(
+        request,
+        _(
+            "Import de %(name)s terminé : %(created)s projets créés, %(updated)s mis à jour, %(unchanged)s sans "
+            "changement."
+        )
+        % {
+            "name": pending.filename,
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+        },
+    )
+    return redirect("project_import:upload")
+
+
+def counts_text(job: ImportJob) -> str:
+    if not job.total:
+        return ""
+    return _("%(done)s lignes sur %(total)s (%(percent)s %%)") % {
+        "done": grouped(job.done),
+        "total": grouped(job.total),
+        "percent": job.percent,
+    }
+
+
+def progress_page(request: HttpRequest, job: ImportJob) -> HttpResponse:
+    checking = job.kind == ImportJob.Kind.PREVIEW
+    return page(
+        request,
+        "opendata/import_job.html",
+        {
+            "title": _("Vérification du fichier") if checking else _("Enregistrement de l'import"),
+            "job": job,
+            "counts": counts_text(job),
+            "waiting": _("Lecture et vérification du fichier…") if checking else _("Enregistrement des projets…"),
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def job_page(request: HttpRequest, job_id) -> HttpResponse:
+    job = jobs.state(get_object_or_404(ImportJob, pk=job_id, user=request.user))
+    if job.finished:
+        return job_outcome(request, job)
+    return progress_page(request, job)
+
+
+@login_required
+@never_cache
+@require_GET
+def job_state(request: HttpRequest, job_id) -> JsonResponse:
+    """What the progress page polls every second."""
+    job = jobs.state(get_object_or_404(ImportJob, pk=job_id, user=request.user))
+    return JsonResponse({**jobs.as_json(job), "counts": counts_text(job)})
+
+
 # --- pages --------------------------------------------------------------------------------------------------------
 
 
@@ -448,10 +612,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         return page(request, "opendata/import.html", {**context, "form": form})
     sweep_spool()
     pending = store_upload(request, form.cleaned_data["file"], form.cleaned_data.get("funding_file"))
-    preview = preview_import(pending, request.user)
-    if not preview.report.ok:
-        forget(request, pending)  # nothing to confirm: the corrected file is sent again
-    return preview_page(request, pending, preview)
+    return run_job(request, ImportJob.Kind.PREVIEW, pending, check_file)
 
 
 def preview_page(
@@ -489,32 +650,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
             ),
         )
         return redirect("project_import:upload")
-    report = services.import_projects(
-        pending.path,
-        filename=pending.filename,
-        funding_source=pending.funding_path,
-        funding_filename=pending.funding_filename or None,
-        user=request.user,
-    )
-    if not report.ok:
-        # The database changed since the preview (or the user's scope did): nothing was written.
-        forget(request, pending)
-        return preview_page(request, pending, Preview(report), status=409, rechecked=True)
-    forget(request, pending)
-    messages.success(
-        request,
-        _(
-            "Import de %(name)s terminé : %(created)s projets créés, %(updated)s mis à jour, %(unchanged)s sans "
-            "changement."
-        )
-        % {
-            "name": pending.filename,
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-        },
-    )
-    return redirect("project_import:upload")
+    unlist(request, pending)  # confirmed once: a second click finds it gone, and writes nothing twice
+    return run_job(request, ImportJob.Kind.CONFIRM, pending, write_file)
 
 
 @login_required
@@ -565,5 +702,7 @@ app_name = "project_import"
 urlpatterns = [
     path("", upload, name="upload"),
     path("confirmer/", confirm, name="confirm"),
+    path("operations/<uuid:job_id>/", job_page, name="job"),
+    path("operations/<uuid:job_id>/etat/", job_state, name="job_state"),
     path("modele-import-projets.xlsx", template_file, name="template"),
 ]

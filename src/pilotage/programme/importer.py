@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from pilotage.core.progress import EVERY_ROWS, Progress
 from pilotage.core.text import fold
 from pilotage.geo.models import Commune, Epci, Region
 from pilotage.opendata.parsing import (
@@ -54,8 +54,6 @@ DATE_COLUMNS = (
 TERRITORY_VALUE_COLUMNS = (LIB_TI, PHASE, *DATE_COLUMNS)
 COLUMNS = (ID_TI, LIB_TI, SIREN, LIB_EPCI, INSEE, PHASE, *DATE_COLUMNS)
 REQUIRED_COLUMNS = (ID_TI, LIB_TI)
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -153,8 +151,8 @@ class RowChecker:
         total = len(self.table.rows)
         for index, row in enumerate(self.table.rows, start=1):
             self.check_row(row)
-            if progress and index % 5000 == 0:
-                progress(_("%(done)s lignes vérifiées sur %(total)s") % {"done": index, "total": total})
+            if progress and index % EVERY_ROWS == 0:
+                progress(_("Vérification des lignes"), done=index, total=total)
         for draft in self.drafts.values():
             if draft.value(PHASE) is None:
                 draft.values[PHASE] = (DEFAULT_PHASE_CODE, draft.first_row)

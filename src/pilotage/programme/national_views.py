@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from pilotage.accounts.models import Role, User
 from pilotage.core.history import history_of
+from pilotage.core.pagination import page_numbers
 from pilotage.core.text import search_terms
 from pilotage.geo.models import Epci, Region
 from pilotage.projects.models import FundingLine, Organisation, Project
@@ -100,8 +101,7 @@ def page(request: HttpRequest, template: str, context: dict[str, Any], status: i
 def paginate(request: HttpRequest, items: QuerySet) -> tuple[Page, list[int | None]]:
     """A page of `items` (one COUNT, one slice) and the page numbers to link, None where an ellipsis stands."""
     current = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    elided = current.paginator.get_elided_page_range(current.number, on_each_side=2, on_ends=1)
-    return current, [n if isinstance(n, int) else None for n in elided]
+    return current, page_numbers(current)
 
 
 def query_text(request: HttpRequest, name: str = "q") -> str:

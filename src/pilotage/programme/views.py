@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pilotage.core.pagination import page_numbers
 from pilotage.geo.models import Commune, Epci, Region
 from pilotage.projects.queries import projects_visible_to
 from pilotage.stats.figures import Scope, territory_conditions
@@ -239,9 +240,3 @@ def territory_detail(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
         },
     )
-
-
-def page_numbers(page) -> list[int | None]:
-    """Page numbers to link, None where the DSFR pagination shows an ellipsis."""
-    elided = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return [n if isinstance(n, int) else None for n in elided]

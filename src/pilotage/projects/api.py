@@ -7,7 +7,7 @@ import datetime
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -24,12 +24,14 @@ from pilotage.accounts.scopes import project_scope
 from pilotage.core.errors import ErrorOut, error_body
 from pilotage.core.history import Source
 from pilotage.core.http import etag_of, matches_if_none_match, not_modified
-from pilotage.core.pagination import PageParams, page_schema, paginate
+from pilotage.core.pagination import PageParams, page_schema
+from pilotage.core.params import AS_OF_PATTERN
 
 from . import services, workflow
 from .history import last_change_at, project_as_of
+from .listing import json_response, page_of_projects
 from .models import FundingLine, Project, ProjectStatus
-from .queries import filter_projects, in_list_order, projects_visible_to, with_details, with_summary
+from .queries import filter_projects, in_list_order, projects_visible_to, with_details
 from .schemas import (
     FundingDecisionIn,
     FundingLineIn,
@@ -97,12 +99,13 @@ def visible_filtered(request: HttpRequest, filters: ProjectFilters):
     url_name="project-list",
 )
 def list_projects(request: HttpRequest, filters: Query[ProjectFilters], pages: Query[PageParams]):
-    return paginate(request, in_list_order(with_summary(visible_filtered(request, filters))), pages)
+    return json_response(page_of_projects(request, in_list_order(visible_filtered(request, filters)), pages))
 
 
 @router.get(
     "/projects/{id_projet}",
-    response={200: ProjectDetailOut, 304: None, 400: ErrorOut, 404: ErrorOut},
+    # With `as_of`, the project as it stood then (`ProjectAsOfOut`: no version, `as_of` added).
+    response={200: ProjectDetailOut | ProjectAsOfOut, 304: None, 400: ErrorOut, 404: ErrorOut},
     summary="Un projet",
     description=(
         "Le projet avec son plan de financement, ses indicateurs (cible et valeur mesurée par date) et ses jalons. "
@@ -115,7 +118,14 @@ def list_projects(request: HttpRequest, filters: Query[ProjectFilters], pages: Q
     ),
     url_name="project-detail",
 )
-def get_project(request: HttpRequest, id_projet: str, response: HttpResponse, as_of: str | None = None):
+def get_project(
+    request: HttpRequest,
+    id_projet: str,
+    response: HttpResponse,
+    as_of: str | None = Query(
+        None, pattern=AS_OF_PATTERN, description="`AAAA-MM-JJ` (fin de journée) ou `AAAA-MM-JJTHH:MM`, heure de Paris."
+    ),
+):
     project = with_details(projects_visible_to(request.user)).filter(id_projet=id_projet).first()
     if project is None:
         raise HttpError(404, _("Projet introuvable : %(id)s.") % {"id": id_projet})
@@ -126,7 +136,10 @@ def get_project(request: HttpRequest, id_projet: str, response: HttpResponse, as
     if matches_if_none_match(request, etag):
         return not_modified(etag)
     response["ETag"] = etag
-    return payload
+    # Rendered here: django-ninja would validate the payload again against the union of the two answers' schemas.
+    from pilotage.api import api  # the API imports this module
+
+    return api.create_response(request, payload.model_dump(), temporal_response=response)
 
 
 def versioned_etag(payload: ProjectDetailOut) -> str:
@@ -159,7 +172,11 @@ def parse_as_of(text: str) -> datetime.datetime:
         )
     except ValueError:
         raise HttpError(400, _("Paramètre as_of invalide : AAAA-MM-JJ ou AAAA-MM-JJTHH:MM attendu.")) from None
-    return timezone.make_aware(moment)
+    # The first hours of year 1 in Paris are in year 0 in UTC, which no datetime holds: nothing existed then anyway.
+    return timezone.make_aware(max(moment, EARLIEST))
+
+
+EARLIEST = datetime.datetime(1, 1, 2)
 
 
 def project_as_of_response(request: HttpRequest, project: Project, when: datetime.datetime) -> HttpResponse:
@@ -204,6 +221,8 @@ class BearerToken(HttpBearer):
 
 
 token_auth = BearerToken()
+# A funding line's id, as the database can hold it (a larger number would be an error of the database, not a 404).
+LineId = Annotated[int, Path(..., ge=1, le=2**63 - 1, description="Identifiant de la ligne de financement (`id`).")]
 WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 CONCURRENCY = (
     "\n\nPas de modification perdue : avec `If-Match` (l'ETag lu) ou `version` dans le corps, une écriture sur "
@@ -437,7 +456,7 @@ def add_funding_line(request: HttpRequest, id_projet: str, payload: FundingLineI
     url_name="project-funding-update",
 )
 def update_funding_line(
-    request: HttpRequest, id_projet: str, line_id: int, payload: FundingLinePatchIn, response: HttpResponse
+    request: HttpRequest, id_projet: str, line_id: LineId, payload: FundingLinePatchIn, response: HttpResponse
 ):
     data = payload.model_dump(exclude_unset=True)
     reason, version = data.pop("reason", ""), data.pop("version", None)
@@ -467,7 +486,7 @@ def update_funding_line(
 def delete_funding_line(
     request: HttpRequest,
     id_projet: str,
-    line_id: int,
+    line_id: LineId,
     response: HttpResponse,
     reason: str = Query("", max_length=2000, description="Motif de la suppression (obligatoire)."),
     version: int | None = Query(None, description="Version lue du projet : 409 s'il a changé depuis."),
@@ -500,7 +519,7 @@ def delete_funding_line(
     url_name="project-funding-decision",
 )
 def decide_funding_line(
-    request: HttpRequest, id_projet: str, line_id: int, payload: FundingDecisionIn, response: HttpResponse
+    request: HttpRequest, id_projet: str, line_id: LineId, payload: FundingDecisionIn, response: HttpResponse
 ):
     project, line = project_line(request, id_projet, line_id)
 

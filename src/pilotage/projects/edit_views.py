@@ -635,14 +635,30 @@ def funding_context(project: Project) -> dict[str, Any]:
 @project_page
 def funding(request: HttpRequest, id_projet: str) -> HttpResponse:
     project = editable_project(request, id_projet)
-    form = FundingLineForm(version=project.version)
-    context: dict[str, Any] = {"title": _("Plan de financement")}
+    return add_view(
+        request,
+        project,
+        FundingLineForm,
+        services.add_funding_line,
+        title=_("Plan de financement"),
+        done=_("Ligne de financement ajoutée."),
+        section="funding",
+        template="funding.html",
+        listing=funding_context,
+    )
+
+
+def add_view(request, project, form_class, add, *, title, done, section, template, listing) -> HttpResponse:
+    """The page of a project's records (funding lines, milestones) with the form adding one: the addition, its
+    conflict with a concurrent change (409, what was entered kept), the page."""
+    form = form_class(version=project.version)
+    context: dict[str, Any] = {"title": title}
     code = 200
     if request.method == "POST":
-        form = FundingLineForm(request.POST)
+        form = form_class(request.POST)
         outcome = attempt(
             form,
-            lambda: services.add_funding_line(
+            lambda: add(
                 request.user,
                 project,
                 form.data_for_service(),
@@ -651,15 +667,45 @@ def funding(request: HttpRequest, id_projet: str) -> HttpResponse:
             ),
         )
         if outcome.ok:
-            messages.success(request, _("Ligne de financement ajoutée."))
-            return redirect(url("funding", project))
+            messages.success(request, done)
+            return redirect(url(section, project))
         if outcome.conflict:
             project, code = fresh(project), 409
             context["conflict"] = conflict_context(outcome.conflict, {})
-            form = FundingLineForm(data=refilled(request.POST, project.version))
-    return page(
-        request, "funding.html", project, "funding", {**context, **funding_context(project), "form": form}, code
-    )
+            form = form_class(data=refilled(request.POST, project.version))
+    return page(request, template, project, section, {**context, **listing(project), "form": form}, code)
+
+
+def edit_view(
+    request, project, record, form_class, update, *, title, done, section, initial, current, reload, labels, extra=None
+):
+    """The form changing one of a project's records: the update, its conflict with a concurrent change (409, the
+    saved and the entered values side by side), the page."""
+    context: dict[str, Any] = {"title": title, "cancel_url": url(section, project)}
+    code = 200
+    form = form_class(initial=initial(record), version=project.version)
+    if request.method == "POST":
+        form = form_class(request.POST)
+        outcome = attempt(
+            form,
+            lambda: update(
+                request.user,
+                record,
+                form.data_for_service(),
+                expected_version=form.expected_version,
+                reason=form.reason,
+            ),
+        )
+        if outcome.ok:
+            messages.success(request, done)
+            return redirect(url(section, project))
+        if outcome.conflict:
+            project, code = fresh(project), 409
+            record = reload(project)
+            rows = record_rows(current(record), form.data_for_service(), labels)
+            context["conflict"] = conflict_context(outcome.conflict, {}, rows)
+            form = form_class(initial=initial(record), version=project.version)
+    return page(request, "form.html", project, section, {**context, "form": form, **(extra or {})}, code)
 
 
 def refilled(data, version: int):
@@ -677,30 +723,21 @@ def project_line(project: Project, pk: int) -> FundingLine:
 def funding_edit(request: HttpRequest, id_projet: str, pk: int) -> HttpResponse:
     project = editable_project(request, id_projet)
     line = project_line(project, pk)
-    context: dict[str, Any] = {
-        "title": _("Modifier le financement : %(line)s") % {"line": line},
-        "cancel_url": url("funding", project),
-    }
-    code = 200
-    form = FundingLineForm(initial=funding_initial(line), version=project.version)
-    if request.method == "POST":
-        form = FundingLineForm(request.POST)
-        outcome = attempt(
-            form,
-            lambda: services.update_funding_line(
-                request.user, line, form.data_for_service(), expected_version=form.expected_version, reason=form.reason
-            ),
-        )
-        if outcome.ok:
-            messages.success(request, _("Ligne de financement enregistrée."))
-            return redirect(url("funding", project))
-        if outcome.conflict:
-            project, line, code = fresh(project), project_line(project, pk), 409
-            current = {**funding_initial(line), "funder": line.funder.name}
-            rows = record_rows(current, form.data_for_service(), funding_labels())
-            context["conflict"] = conflict_context(outcome.conflict, {}, rows)
-            form = FundingLineForm(initial=funding_initial(line), version=project.version)
-    return page(request, "form.html", project, "funding", {**context, "form": form, "funders": funders()}, code)
+    return edit_view(
+        request,
+        project,
+        line,
+        FundingLineForm,
+        services.update_funding_line,
+        title=_("Modifier le financement : %(line)s") % {"line": line},
+        done=_("Ligne de financement enregistrée."),
+        section="funding",
+        initial=funding_initial,
+        current=lambda saved: {**funding_initial(saved), "funder": saved.funder.name},
+        reload=lambda fresh_project: project_line(fresh_project, pk),
+        labels=funding_labels(),
+        extra={"funders": funders()},
+    )
 
 
 @project_page
@@ -792,65 +829,37 @@ def milestone_initial(milestone: Milestone) -> dict[str, Any]:
 @project_page
 def milestones(request: HttpRequest, id_projet: str) -> HttpResponse:
     project = editable_project(request, id_projet)
-    form = MilestoneForm(version=project.version)
-    context: dict[str, Any] = {"title": _("Jalons")}
-    code = 200
-    if request.method == "POST":
-        form = MilestoneForm(request.POST)
-        outcome = attempt(
-            form,
-            lambda: services.add_milestone(
-                request.user,
-                project,
-                form.data_for_service(),
-                expected_version=form.expected_version,
-                reason=form.reason,
-            ),
-        )
-        if outcome.ok:
-            messages.success(request, _("Jalon ajouté."))
-            return redirect(url("milestones", project))
-        if outcome.conflict:
-            project, code = fresh(project), 409
-            context["conflict"] = conflict_context(outcome.conflict, {})
-            form = MilestoneForm(data=refilled(request.POST, project.version))
-    items = project.milestones.order_by("planned_on", "pk")
-    return page(request, "milestones.html", project, "milestones", {**context, "milestones": items, "form": form}, code)
+    return add_view(
+        request,
+        project,
+        MilestoneForm,
+        services.add_milestone,
+        title=_("Jalons"),
+        done=_("Jalon ajouté."),
+        section="milestones",
+        template="milestones.html",
+        listing=lambda shown: {"milestones": shown.milestones.order_by("planned_on", "pk")},
+    )
 
 
 @project_page
 def milestone_edit(request: HttpRequest, id_projet: str, pk: int) -> HttpResponse:
     project = editable_project(request, id_projet)
     milestone = get_object_or_404(project.milestones, pk=pk)
-    context: dict[str, Any] = {
-        "title": _("Modifier le jalon : %(label)s") % {"label": milestone.label},
-        "cancel_url": url("milestones", project),
-    }
-    code = 200
-    form = MilestoneForm(initial=milestone_initial(milestone), version=project.version)
-    if request.method == "POST":
-        form = MilestoneForm(request.POST)
-        outcome = attempt(
-            form,
-            lambda: services.update_milestone(
-                request.user,
-                milestone,
-                form.data_for_service(),
-                expected_version=form.expected_version,
-                reason=form.reason,
-            ),
-        )
-        if outcome.ok:
-            messages.success(request, _("Jalon enregistré."))
-            return redirect(url("milestones", project))
-        if outcome.conflict:
-            project, code = fresh(project), 409
-            milestone = get_object_or_404(project.milestones, pk=pk)
-            labels = {name: str(label) for name, label in MILESTONE_LABELS.items()}
-            rows = record_rows(milestone_initial(milestone), form.data_for_service(), labels)
-            context["conflict"] = conflict_context(outcome.conflict, {}, rows)
-            form = MilestoneForm(initial=milestone_initial(milestone), version=project.version)
-    return page(request, "form.html", project, "milestones", {**context, "form": form}, code)
+    return edit_view(
+        request,
+        project,
+        milestone,
+        MilestoneForm,
+        services.update_milestone,
+        title=_("Modifier le jalon : %(label)s") % {"label": milestone.label},
+        done=_("Jalon enregistré."),
+        section="milestones",
+        initial=milestone_initial,
+        current=milestone_initial,
+        reload=lambda fresh_project: get_object_or_404(fresh_project.milestones, pk=pk),
+        labels={name: str(label) for name, label in MILESTONE_LABELS.items()},
+    )
 
 
 # --- history ----------------------------------------------------------------------------------------------------------

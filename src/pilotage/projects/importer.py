@@ -36,6 +36,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from pilotage.accounts.scopes import project_creation
+from pilotage.core.progress import EVERY_ROWS
 from pilotage.geo.models import Commune
 from pilotage.opendata.importing import Progress, chunks, named_or_only_sheet, optional_sheet
 from pilotage.opendata.parsing import (
@@ -103,6 +104,46 @@ def required_columns(resource) -> tuple[str, ...]:
 def name_key(name: str) -> str:
     """Funder names match whatever their case and spacing."""
     return " ".join(name.split()).casefold()
+
+
+class _Failed(str):
+    """A cell value a parser refused: its message."""
+
+
+class CachedParser:
+    """A cell parser run once per distinct value of a file (codes, names, labels and dates repeat from row to row):
+    the same value (and type: 1, 1.0 and True are three) gives the same result, or the same `ParseError`."""
+
+    def __init__(self, parse) -> None:
+        self.parse = parse
+        self.results: dict[tuple, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        key = (type(value), value)
+        try:
+            found = self.results.get(key, self)
+        except TypeError:  # not hashable
+            return self.parse(value)
+        if found is self:
+            try:
+                found = self.parse(value)
+            except ParseError as error:
+                found = _Failed(error.message)
+            self.results[key] = found
+        if type(found) is _Failed:
+            raise ParseError(str(found))
+        return found
+
+
+class CellParsers:
+    """The parsers of the columns whose values repeat, each with its cache, for one file."""
+
+    def __init__(self) -> None:
+        self.id_ti = CachedParser(parse_id_ti)
+        self.commune = CachedParser(parse_insee_commune)
+        self.siren = CachedParser(parse_siren)
+        self.date = CachedParser(parse_date)
+        self.bool = CachedParser(parse_bool)
 
 
 @dataclass(frozen=True)
@@ -215,10 +256,12 @@ class Referential:
     existing: dict[str, Project]
     editable_projects: set[str] | None  # None: no restriction (the operator)
     editable_territories: set[str] | None
+    parsers: CellParsers = field(default_factory=CellParsers)  # shared with the checks, which parse the same cells
 
     @classmethod
     def load(cls, tables: ProjectTables, user=None) -> Referential:
-        codes = _Codes.of(tables)
+        parsers = CellParsers()
+        codes = _Codes.of(tables, parsers)
         territories = _territories(codes.territories)
         phases = {phase.pk: phase for phase in ProgrammePhase.objects.all()}
         themes: dict[str, list[Theme]] = defaultdict(list)
@@ -254,6 +297,7 @@ class Referential:
             existing=existing,
             editable_projects=editable_projects,
             editable_territories=editable_territories,
+            parsers=parsers,
         )
 
 
@@ -294,15 +338,15 @@ class _Codes:
     funder_names: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, tables: ProjectTables) -> _Codes:
+    def of(cls, tables: ProjectTables, parsers: CellParsers) -> _Codes:
         codes = cls()
         for row in tables.projects.rows:
             codes.projects.add(text(row.get(ID_PROJET)))
             codes.owner_names.add(text(row.get(OWNER_NAME)))
             for values, column, parse in (
-                (codes.territories, ID_TI, lambda value: parse_id_ti(value).code),
-                (codes.communes, COMMUNE, parse_insee_commune),
-                (codes.sirens, OWNER_SIREN, parse_siren),
+                (codes.territories, ID_TI, lambda value: parsers.id_ti(value).code),
+                (codes.communes, COMMUNE, parsers.commune),
+                (codes.sirens, OWNER_SIREN, parsers.siren),
             ):
                 with contextlib.suppress(ParseError, AttributeError):
                     values.add(parse(row.get(column)))
@@ -353,6 +397,8 @@ def _existing_projects(ids: set[str]) -> dict[str, Project]:
 
 def text(value: Any) -> str:
     """A text cell: a number typed in it loses its '.0', an empty cell is ''."""
+    if type(value) is str:
+        return value.strip()
     if is_empty(value):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -375,6 +421,9 @@ class ProjectChecker:
         self.first_row_of: dict[str, int] = {}  # id_projet → the row that gave it first
         self.first_funding_row: dict[tuple, int] = {}
         self.theme_cache: dict[str, tuple] = {}
+        self.parsers = referential.parsers
+        self.status_of: dict[str, str | None] = {}  # cell text → status code (None: unknown)
+        self.themes_named: dict[tuple, list] = {}  # cell → [(token, its themes or None if unknown, their phases)]
 
     def error(self, row: Row, column: str, message: str) -> None:
         self.errors.append(RowError(row.number, column, message))
@@ -390,8 +439,8 @@ class ProjectChecker:
             draft = self.check_project(row)
             if draft is not None:
                 drafts.append(draft)
-            if progress and index % 5000 == 0:
-                progress(_("%(done)s lignes vérifiées sur %(total)s") % {"done": index, "total": total})
+            if progress and index % EVERY_ROWS == 0:
+                progress(_("Vérification des lignes"), done=index, total=total)
         funding = []
         for row in self.tables.funding.rows if self.tables.funding else ():
             line = self.check_funding(row)
@@ -465,7 +514,7 @@ class ProjectChecker:
         return _("Le texte dépasse %(limit)s caractères.") % {"limit": limit}
 
     def territory(self, row: Row, existing: Project | None) -> Any:
-        code = self.parsed(row, ID_TI, parse_id_ti)
+        code = self.parsed(row, ID_TI, self.parsers.id_ti)
         if code is INVALID:
             return INVALID
         if code is None:
@@ -507,7 +556,9 @@ class ProjectChecker:
 
     def status(self, row: Row, fields: dict) -> Any:
         value = text(row.get(STATUS))
-        code = self.ref.statuses.get(column_key(value)) if value else None
+        code = self.status_of.get(value, INVALID)
+        if code is INVALID:
+            code = self.status_of[value] = self.ref.statuses.get(column_key(value)) if value else None
         if code is None:
             labels = ", ".join(f"{code} ({label})" for code, label in ProjectStatus.choices)
             message = (
@@ -522,14 +573,12 @@ class ProjectChecker:
 
     def themes_and_phase(self, row: Row, territory: Any, existing: Project | None, fields: dict) -> Any:
         """The theme ids, and the project's phase in `fields["phase_id"]`; INVALID once reported."""
-        tokens = split_codes(row.get(THEMES))
-        named: list[tuple[str, list[Theme]]] = []
-        for token in tokens:
-            candidates = self.ref.themes.get(column_key(token))
+        named: list[tuple[str, list[Theme], set[int]]] = []
+        for token, candidates, phases in self.theme_tokens(row.get(THEMES)):
             if not candidates:
                 self.error(row, THEMES, self.unknown_theme(token, territory))
                 return INVALID
-            named.append((token, candidates))
+            named.append((token, candidates, phases))
         if territory is INVALID:
             return INVALID
         if not named:
@@ -540,10 +589,26 @@ class ProjectChecker:
             return frozenset()
         return self.themes_of_one_phase(row, territory, named, fields)
 
+    def theme_tokens(self, cell: Any) -> list[tuple[str, list[Theme] | None, set[int]]]:
+        """The tokens of a `themes` cell, each with the themes it names (None: unknown) and their phases."""
+        key = (type(cell), cell)
+        try:
+            return self.themes_named[key]
+        except KeyError:
+            pass
+        except TypeError:  # not hashable
+            key = None
+        tokens = []
+        for token in split_codes(cell):
+            candidates = self.ref.themes.get(column_key(token))
+            tokens.append((token, candidates, {theme.phase_id for theme in candidates or ()}))
+        if key is not None:
+            self.themes_named[key] = tokens
+        return tokens
+
     def themes_of_one_phase(self, row: Row, territory: TerritoryInfo, named: list, fields: dict) -> Any:
         common = set(territory.phases)
-        for token, candidates in named:
-            phases = {theme.phase_id for theme in candidates}
+        for token, _candidates, phases in named:
             if not phases & territory.phases:
                 self.error(
                     row,
@@ -566,13 +631,15 @@ class ProjectChecker:
                 row,
                 THEMES,
                 _("Les thèmes « %(themes)s » sont de phases différentes : un projet relève d'une seule phase.")
-                % {"themes": " ; ".join(token for token, _candidates in named)},
+                % {"themes": " ; ".join(token for token, _candidates, _phases in named)},
             )
             return INVALID
         # A token naming themes of two phases of the territory (a label reused): the latest phase.
         phase = max(common, key=lambda pk: self.ref.phases[pk].starts_on)
         fields["phase_id"] = phase
-        return frozenset(theme.pk for _token, candidates in named for theme in candidates if theme.phase_id == phase)
+        return frozenset(
+            theme.pk for _token, candidates, _phases in named for theme in candidates if theme.phase_id == phase
+        )
 
     def default_phase(self, row: Row, territory: Any, existing: Project | None) -> Any:
         """Without themes: the territory's only phase, or the existing project's phase if it is one of them."""
@@ -614,7 +681,7 @@ class ProjectChecker:
         if OWNER_NAME not in self.columns and OWNER_SIREN not in self.columns:
             return KEEP
         name = " ".join(text(row.get(OWNER_NAME)).split())
-        siren = self.parsed(row, OWNER_SIREN, parse_siren) or ""
+        siren = self.parsed(row, OWNER_SIREN, self.parsers.siren) or ""
         if siren is INVALID:
             return INVALID
         if len(name) > MAX_LENGTHS[OWNER_NAME]:
@@ -644,7 +711,7 @@ class ProjectChecker:
     def commune(self, row: Row, territory: Any, fields: dict) -> Any:
         if COMMUNE not in self.columns:
             return KEEP
-        insee = self.parsed(row, COMMUNE, parse_insee_commune)
+        insee = self.parsed(row, COMMUNE, self.parsers.commune)
         if insee is INVALID:
             return INVALID
         if insee is not None:
@@ -668,7 +735,7 @@ class ProjectChecker:
         for column, name in DATE_FIELDS.items():
             if column not in self.columns:
                 continue
-            fields[name] = self.parsed(row, column, parse_date)
+            fields[name] = self.parsed(row, column, self.parsers.date)
             valid = valid and fields[name] is not INVALID
         start, end = fields.get("start_on"), fields.get("end_on")
         if valid and start and end and end < start:
@@ -702,7 +769,7 @@ class ProjectChecker:
     def public(self, row: Row, fields: dict) -> Any:
         if PUBLIC not in self.columns:
             return KEEP
-        value = self.parsed(row, PUBLIC, parse_bool)
+        value = self.parsed(row, PUBLIC, self.parsers.bool)
         if value not in (None, INVALID):
             fields["public"] = value
         return value
@@ -745,7 +812,7 @@ class ProjectChecker:
                 fields[name] = self.amount(row, column, report)
                 valid = valid and fields[name] is not INVALID
         if DECIDED_ON in self.tables.funding.columns:
-            fields["decided_on"] = self.parsed(row, DECIDED_ON, parse_date, report)
+            fields["decided_on"] = self.parsed(row, DECIDED_ON, self.parsers.date, report)
             valid = valid and fields["decided_on"] is not INVALID
         if not valid:
             return None

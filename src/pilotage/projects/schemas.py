@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, StrictBool, StrictInt, field_validator
+
+from pilotage.core.params import Amount, IsoDate
 
 from .models import FundingLine, Project, ProjectStatus
 from .queries import indicator_series
@@ -215,11 +217,11 @@ class ProjectFieldsIn(WriteIn):
         None, description="Porteur : retrouvé par son SIREN, sinon par son nom exact, sinon créé ; null le retire."
     )
     commune: str | None = Field(None, description="Code INSEE d'une commune du périmètre du territoire.")
-    reported_on: datetime.date | None = Field(None, description="Date de remontée au programme.")
-    start_on: datetime.date | None = None
-    end_on: datetime.date | None = Field(None, description="Pas avant `start_on`.")
-    total_cost: Decimal | None = Field(None, ge=0, description="Coût total (€).")
-    public: bool | None = None
+    reported_on: IsoDate | None = Field(None, description="Date de remontée au programme.")
+    start_on: IsoDate | None = None
+    end_on: IsoDate | None = Field(None, description="Pas avant `start_on`.")
+    total_cost: Amount | None = Field(None, description="Coût total (€).")
+    public: StrictBool | None = None
     reason: str = Field("", max_length=2000, description=REASON_DESCRIPTION)
 
 
@@ -236,7 +238,7 @@ class ProjectCreateIn(ProjectFieldsIn):
 
 
 class ProjectPatchIn(ProjectFieldsIn):
-    version: int | None = Field(
+    version: StrictInt | None = Field(
         None,
         description="Version lue (champ `version` du projet) : si le projet a changé depuis, 409 sans rien modifier. "
         "`If-Match` fait de même avec l'ETag.",
@@ -264,19 +266,19 @@ class StatusIn(WriteIn):
         "completed (on peut sauter des étapes, jamais revenir en arrière), ou abandoned depuis tout statut ouvert.",
     )
     reason: str = Field(..., max_length=2000, description="Motif (obligatoire).")
-    version: int | None = Field(None, description="Version lue : 409 si le projet a changé depuis.")
+    version: StrictInt | None = Field(None, description="Version lue : 409 si le projet a changé depuis.")
 
 
 class FundingLineIn(WriteIn):
     funder: str = Field(..., min_length=1, max_length=300, description="Nom du financeur (créé s'il est inconnu).")
     instrument: str = Field("", max_length=200, description="Dispositif.")
-    requested: Decimal | None = Field(None, ge=0, description="Montant demandé (€).")
-    granted: Decimal | None = Field(None, ge=0, description="Montant accordé (€).")
-    paid: Decimal | None = Field(None, ge=0, description="Montant versé (€).")
-    decided_on: datetime.date | None = None
+    requested: Amount | None = Field(None, description="Montant demandé (€).")
+    granted: Amount | None = Field(None, description="Montant accordé (€).")
+    paid: Amount | None = Field(None, description="Montant versé (€).")
+    decided_on: IsoDate | None = None
     status: FundingLine.Status | None = Field(None, description="État ; par défaut accordé si un montant l'est.")
     reason: str = Field("", max_length=2000, description=REASON_DESCRIPTION)
-    version: int | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
+    version: StrictInt | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
 
 
 class FundingLinePatchIn(FundingLineIn):
@@ -285,20 +287,20 @@ class FundingLinePatchIn(FundingLineIn):
 
 
 class FundingDecisionIn(WriteIn):
-    granted: Decimal | None = Field(..., ge=0, description="Montant accordé (€), null si refusé.")
-    decided_on: datetime.date = Field(..., description="Date de la décision.")
+    granted: Amount | None = Field(..., description="Montant accordé (€), null si refusé.")
+    decided_on: IsoDate = Field(..., description="Date de la décision.")
     status: FundingLine.Status = Field(..., description="État décidé : granted, refused, paid…")
     reason: str = Field(..., max_length=2000, description="Motif de la décision (obligatoire).")
-    version: int | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
+    version: StrictInt | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
 
 
 class IndicatorValueIn(WriteIn):
     indicator: str = Field(..., max_length=40, description="Code de l'indicateur (de la phase du projet).")
-    on: datetime.date = Field(..., description="Date de la valeur ; une valeur existante à cette date est remplacée.")
-    target: Decimal | None = Field(None, ge=0, description="Valeur cible.")
-    measured: Decimal | None = Field(None, ge=0, description="Valeur mesurée.")
+    on: IsoDate = Field(..., description="Date de la valeur ; une valeur existante à cette date est remplacée.")
+    target: Amount | None = Field(None, description="Valeur cible.")
+    measured: Amount | None = Field(None, description="Valeur mesurée.")
     reason: str = Field("", max_length=2000, description="Motif, gardé dans l'historique.")
-    version: int | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
+    version: StrictInt | None = Field(None, description="Version lue du projet : 409 s'il a changé depuis.")
 
 
 class IndicatorValueOut(Schema):

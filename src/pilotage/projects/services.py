@@ -260,6 +260,13 @@ def plan_changes(checked: CheckedFile, reason: str) -> list[ProjectChange]:
     return list(changes.values())
 
 
+def _unsaved(model: type[models.Model], **values: Any) -> models.Model:
+    """`model(**values)` for values given by attribute name (`territory_id`), the other fields at their default:
+    given by position, Django sets them without its handling of keyword arguments (an import builds tens of
+    thousands of objects)."""
+    return model(*[values[f.attname] if f.attname in values else f.get_default() for f in model._meta.concrete_fields])
+
+
 def _state(project: Project) -> dict:
     return versioned_state(project, project.theme_ids)
 
@@ -267,7 +274,7 @@ def _state(project: Project) -> dict:
 def _project_change(draft: ProjectDraft, reason: str) -> ProjectChange:
     existing = draft.existing
     if existing is None:
-        project = Project(id_projet=draft.id_projet, **draft.fields)
+        project = _unsaved(Project, id_projet=draft.id_projet, **draft.fields)
         project.loaded_funding = []
         change = ProjectChange(project, True, set(draft.theme_ids), set(draft.fields), bool(draft.theme_ids))
         updates: dict[str, Any] = {}
@@ -296,7 +303,7 @@ def _funding_change(project: Project, draft: FundingDraft) -> FundingChange | No
     key = (name_key(draft.funder.name), draft.instrument)
     line = next((ln for ln in project.loaded_funding if (name_key(ln.funder.name), ln.instrument) == key), None)
     if line is None:
-        line = FundingLine(instrument=draft.instrument, **draft.fields)
+        line = _unsaved(FundingLine, instrument=draft.instrument, **draft.fields)
         line.status = FundingLine.Status.REQUESTED if line.granted is None else FundingLine.Status.GRANTED
         return FundingChange(line, draft.funder, None, set(draft.fields))
     fields = {name for name, value in draft.fields.items() if getattr(line, name) != value}
@@ -336,7 +343,14 @@ def apply_changes(changes: list[ProjectChange], history: dict, progress: Progres
     label = actor_label(history["user"], history["user_label"])
     insert_rows(
         [
-            status_change(c.project, user_label=label, reason=history["reason"], at=now)
+            _unsaved(
+                ProjectStatusChange,
+                project_id=c.project.pk,
+                status=c.project.status,
+                at=now,
+                by_label=label,
+                reason=history["reason"],
+            )
             for c in changes
             if c.status_changed
         ],
@@ -377,7 +391,7 @@ def _write_themes(changes: list[ProjectChange]) -> None:
     for chunk in chunks([c.project.pk for c in changes if c.themes_changed and not c.created]):
         through.objects.filter(project_id__in=chunk).delete()
     links = [
-        through(project_id=c.project.pk, theme_id=theme_id)
+        _unsaved(through, project_id=c.project.pk, theme_id=theme_id)
         for c in changes
         if c.themes_changed
         for theme_id in sorted(c.theme_ids)

@@ -6,13 +6,15 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from pilotage.core.pagination import page_numbers
 
 from .models import FundingLine, Milestone
 from .queries import (
@@ -73,12 +75,6 @@ def build_facets(visible, filters: dict[str, str]) -> list[Facet]:
             options.append(FacetValue(selected, selected, 0))
         facets.append(Facet(name, str(label), str(any_label), selected, options))
     return facets
-
-
-def page_numbers(page: Page) -> list[int | None]:
-    """Page numbers to link, None where the DSFR pagination shows an ellipsis."""
-    elided = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return [n if isinstance(n, int) else None for n in elided]
 
 
 def without(query: QueryDict, name: str) -> str:

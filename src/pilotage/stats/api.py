@@ -3,6 +3,9 @@ import datetime
 from django.http import Http404
 from ninja import Query, Router, Schema
 
+from pilotage.core.errors import ErrorOut
+from pilotage.core.params import IsoDate
+
 from .figures import build_scope, programme_figures
 
 router = Router(tags=["chiffres du programme"])
@@ -12,7 +15,7 @@ class StatsFilters(Schema):
     region: str | None = None
     territory: str | None = None
     phase: str | None = None
-    as_of: datetime.date | None = None
+    as_of: IsoDate | None = None
 
 
 class FunderAmounts(Schema):
@@ -37,7 +40,7 @@ class StatsOut(Schema):
     funding_by_funder: dict[str, FunderAmounts]
 
 
-@router.get("/stats", response=StatsOut, summary="Chiffres du programme à une date")
+@router.get("/stats", response={200: StatsOut, 404: ErrorOut}, summary="Chiffres du programme à une date")
 def stats(request, filters: Query[StatsFilters]):
     """Programme figures over the territories of the filter, as of `as_of` (YYYY-MM-DD, default today)."""
     try:

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -25,6 +26,9 @@ class Scope:
     territories: QuerySet[Territory]
     projects: QuerySet[Project]
     phase: str | None = None
+    # Every territory, seen by a reader of every project ("all") or of the public ones ("public"): the figures are
+    # then read from the running totals of ledger.py.
+    national: str | None = None
 
 
 def end_of_day(day: datetime.date) -> datetime.datetime:
@@ -171,11 +175,18 @@ def counted_projects(scope: Scope, as_of: datetime.date, figure: str, key: str |
 
 def programme_figures(scope: Scope, as_of: datetime.date | None = None) -> dict:
     as_of = as_of or today()
+    if scope.national and settings.PILOTAGE_FIGURES_TOTALS:
+        from .ledger import national_figures
+
+        figures = national_figures(scope.phase, scope.national == "public", as_of)
+        if figures is not None:
+            return {"as_of": as_of.isoformat(), **figures}
     return {"as_of": as_of.isoformat(), **territory_figures(scope, as_of), **project_figures(scope, as_of)}
 
 
 def build_scope(user, *, region: str | None = None, territory: str | None = None, phase: str | None = None) -> Scope:
     """The scope of a figures request. Unknown region, territory or phase codes raise LookupError."""
+    from pilotage.accounts.scopes import NO_PROJECT, project_scope
     from pilotage.geo.models import Region
     from pilotage.programme.models import ProgrammePhase
     from pilotage.programme.queries import territories_visible_to
@@ -194,4 +205,8 @@ def build_scope(user, *, region: str | None = None, territory: str | None = None
         if not ProgrammePhase.objects.filter(code=phase).exists():
             raise LookupError(f"Phase inconnue : {phase}")
         territories = territories.filter(phases__code=phase)
-    return Scope(territories=territories, projects=projects_visible_to(user), phase=phase or None)
+    national = None
+    if not region and not territory:
+        reach = project_scope(user)
+        national = "all" if reach is None else "public" if reach == NO_PROJECT else None
+    return Scope(territories=territories, projects=projects_visible_to(user), phase=phase or None, national=national)

@@ -1,5 +1,11 @@
 """PDF downloads of the territory sheet and the regional synthesis, in the viewer's scope (visitors: public
-projects only). `?as_of=YYYY-MM-DD` gives the situation at a past date."""
+projects only). `?as_of=YYYY-MM-DD` gives the situation at a past date.
+
+Both are built within the request: on the demo data (scale 1, SQLite, 2 busy cores) a territory sheet takes about
+2 s and a regional synthesis 2 to 4 s once WeasyPrint is loaded. That is too long for a link that seems to do
+nothing, too short for a background job: the dashboards' links show that the PDF is being prepared and hand it over
+as a download when it arrives (`stats/static/stats/pdf_download.js`); without JavaScript they are plain downloads.
+"""
 
 import datetime
 from collections.abc import Callable

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from pilotage.core.pagination import page_numbers
 from pilotage.geo.models import Department, Region
 from pilotage.programme.models import ProgrammePhase, Territory, Theme
 from pilotage.programme.queries import territories_visible_to
@@ -168,11 +169,6 @@ def count_label(kind: str, n: int) -> str:
     if kind == "territories":
         return ngettext("%(n)s territoire", "%(n)s territoires", n) % {"n": count_text(n)}
     return ngettext("%(n)s projet", "%(n)s projets", n) % {"n": count_text(n)}
-
-
-def page_numbers(page) -> list[int | None]:
-    elided = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-    return [n if isinstance(n, int) else None for n in elided]
 
 
 def department_label(code: str) -> str:

@@ -53,6 +53,12 @@ class LoadSummary:
     seconds: float = 0.0
 
 
+def refresh_figures() -> None:
+    from pilotage.stats.ledger import refresh
+
+    refresh()
+
+
 def has_demo_data() -> bool:
     return Territory.objects.filter(is_demo=True).exists()
 
@@ -85,6 +91,8 @@ def load_demo(
         shared = _shared(ref, phases, specs)
         slots = _slots(ref, specs, records, seed, projects_per_territory)
         _write_projects(shared, specs, territories, records, slots, seed, summary, progress, started)
+        refresh_figures()
+        progress(f"Totaux des chiffres du programme calculés ({time.perf_counter() - started:.1f} s)")
     _analyse()
     summary.seconds = time.perf_counter() - started
     return summary

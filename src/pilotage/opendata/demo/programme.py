@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import zlib
 from dataclasses import dataclass, field
 
 from pilotage.core.text import fold
@@ -263,6 +264,7 @@ class ProgrammeBuilder:
                     position=positions[female],
                     organisation=organisation,
                     email=email(first, last),
+                    phone=phone(first, last),
                     starts_on=governance_on,
                 )
             )
@@ -292,6 +294,13 @@ class ProgrammeBuilder:
             else ("compétences, transition écologique, innovation et foncier")
         )
         return f"Plan d'actions du Territoire d'industrie {spec.name} ({phase}), organisé autour des axes : {axes}."
+
+
+def phone(first: str, last: str) -> str:
+    """A number in the 03 53 01 xx xx block ARCEP reserves for fiction (no line can be reached), drawn from the name
+    so that the generator's sequence, hence the rest of the demo, is unchanged."""
+    number = zlib.crc32(f"{first} {last}".encode()) % 10000
+    return f"03 53 01 {number // 100:02d} {number % 100:02d}"
 
 
 def email(first: str, last: str) -> str:

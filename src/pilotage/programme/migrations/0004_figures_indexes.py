@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programme', '0003_meetings'),
+        ("programme", "0003_meetings"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='actionplan',
-            index=models.Index(fields=['territory', 'status', 'decided_on'], name='plan_territory_status_decided'),
+            model_name="actionplan",
+            index=models.Index(fields=["territory", "status", "decided_on"], name="plan_territory_status_decided"),
         ),
         migrations.AddIndex(
-            model_name='contract',
-            index=models.Index(fields=['territory', 'kind', 'signed_on'], name='contract_territory_kind_signed'),
+            model_name="contract",
+            index=models.Index(fields=["territory", "kind", "signed_on"], name="contract_territory_kind_signed"),
         ),
     ]

