@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from pilotage.accounts.models import User
 from pilotage.accounts.services import create_or_update_user
+from pilotage.opendata.models import ImportJob
 from pilotage.programme.models import Contract, GovernanceMember
 from pilotage.web.tests.factories import make_programme
 
@@ -150,6 +151,7 @@ def test_back_office_pages_have_no_accessibility_violation(live_server, page: Pa
     for path in [
         "/espace/",
         "/compte/",
+        "/compte/mes-donnees/",
         "/espace/territoires/ti-4401/plan/",
         "/espace/territoires/ti-4401/gouvernance/",
         "/espace/territoires/ti-4401/gouvernance/installation/",
@@ -178,6 +180,11 @@ def test_back_office_pages_have_no_accessibility_violation(live_server, page: Pa
     page.get_by_role("button", name="Vérifier le fichier").click()
     expect(page.locator("#count-rows")).to_have_text("2")
     audit.check("/espace/import/ (aperçu)")
+    job = ImportJob.objects.create(
+        user=team, kind=ImportJob.Kind.PREVIEW, status=ImportJob.Status.RUNNING, filename="projets.xlsx", done=2500,
+        total=10000, message="Vérification des lignes",
+    )  # fmt: skip
+    audit.visit(f"/espace/import/operations/{job.pk}/")
     page.get_by_role("button", name="Se déconnecter").click()
     log_in(page, base, PILOT)
     audit.visit("/espace/plans/")
