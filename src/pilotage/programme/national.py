@@ -23,6 +23,7 @@ from django.db.models import F, Prefetch
 from django.utils.translation import gettext as _
 
 from pilotage.accounts.models import Role, User
+from pilotage.accounts.privacy import is_forgotten
 from pilotage.accounts.scopes import is_national
 from pilotage.accounts.services import SCOPE_HELP, create_or_update_user, resolve_scope
 from pilotage.core.history import Action, Source, record_change, snapshot
@@ -452,6 +453,12 @@ def _check_role(kind: str, scope: str | None) -> None:
         raise ValidationError({"scope": error.messages}) from error
 
 
+FORGOTTEN = _(
+    "Ce compte a été anonymisé à la demande de la personne (droit à l'effacement) : il ne peut être ni réactivé ni "
+    "invité de nouveau. Invitez la personne avec une autre adresse si elle revient."
+)
+
+
 def invite_user(
     user, data: dict[str, Any], *, reason: str = "", source: str = Source.WEB, password: str | None = None
 ) -> Invitation:
@@ -466,6 +473,8 @@ def invite_user(
     with transaction.atomic():
         _check_role(kind, scope)
         existing = User.objects.select_for_update().filter(email=email).first()
+        if existing is not None and is_forgotten(existing):
+            raise ValidationError({"email": FORGOTTEN})
         before = user_state(existing) if existing else None
         target, created, role_added = create_or_update_user(email, kind, scope, password=password)
         after = user_state(target)
@@ -499,6 +508,8 @@ def set_active(user, target: User, active: bool, *, reason: str = "", source: st
         raise ValidationError(_("Vous ne pouvez pas désactiver votre propre compte."))
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=target.pk)
+        if active and is_forgotten(locked):
+            raise ValidationError(FORGOTTEN)
         if locked.is_active != active:
             before = user_state(locked)
             locked.is_active = active

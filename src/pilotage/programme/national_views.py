@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from pilotage.accounts.models import Role, User
+from pilotage.accounts.privacy import is_forgotten
 from pilotage.core.history import history_of
 from pilotage.core.pagination import page_numbers
 from pilotage.core.text import search_terms
@@ -669,6 +670,7 @@ def user_page(request: HttpRequest, target: User, role_form=None, status: int = 
         "role_form": role_form or RoleForm(auto_id=ROLE_FORM_IDS),
         "reason_form": ReasonForm(auto_id="account_%s"),  # two forms of one page: distinct field ids
         "is_self": target.pk == request.user.pk,
+        "forgotten": is_forgotten(target),
         "history": user_history(target),
     }
     return page(request, "user_detail.html", context, status=status)

@@ -182,3 +182,24 @@ def test_an_address_written_by_hand_in_a_meeting_is_exported_and_reported_at_era
     err = io.StringIO()
     call_command("forget_user", EMAIL, "--noinput", stdout=io.StringIO(), stderr=err)
     assert "à corriger à la main : réunion : Comité de pilotage du 01/03/2024" in err.getvalue()
+
+
+def test_an_erased_account_can_be_neither_reactivated_nor_invited_again(member):
+    from django.core.exceptions import ValidationError
+
+    from pilotage.accounts.privacy import forget_user
+    from pilotage.programme import national
+
+    coordinator = create_or_update_user("coordination@example.fr", "national", None, password=None)[0]
+    forget_user(member)
+    member.refresh_from_db()
+    with pytest.raises(ValidationError, match="anonymisé"):
+        national.set_active(coordinator, member, True)
+    with pytest.raises(ValidationError, match="anonymisé"):
+        national.invite_user(coordinator, {"email": member.email, "kind": "territory_team", "scope": "ti-4401"})
+    member.refresh_from_db()
+    assert not member.is_active and not member.roles.exists()
+    client = Client()
+    client.force_login(coordinator)
+    page = client.get(f"/espace/national/utilisateurs/{member.pk}/").content.decode()
+    assert "ne peut être ni réactivé ni invité de nouveau" in page and "Réactiver le compte" not in page
