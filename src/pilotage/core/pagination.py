@@ -58,15 +58,19 @@ def paginate(request: HttpRequest, qs: QuerySet, params: PageParams) -> Page:
     count = qs.count()
     offset = (params.page - 1) * params.page_size
     results = list(qs[offset : offset + params.page_size]) if offset < count else []
+    return Page(**envelope(request, params, count), results=results)
+
+
+def envelope(request: HttpRequest, params: PageParams, count: int) -> dict[str, Any]:
+    """A page's fields but its results: count, page, page_size and the addresses of the pages around it."""
     last_page = max(1, -(-count // params.page_size))
-    return Page(
-        count=count,
-        page=params.page,
-        page_size=params.page_size,
-        next=page_url(request, params.page + 1) if params.page < last_page else None,
-        previous=page_url(request, min(params.page - 1, last_page)) if params.page > 1 else None,
-        results=results,
-    )
+    return {
+        "count": count,
+        "page": params.page,
+        "page_size": params.page_size,
+        "next": page_url(request, params.page + 1) if params.page < last_page else None,
+        "previous": page_url(request, min(params.page - 1, last_page)) if params.page > 1 else None,
+    }
 
 
 def page_url(request: HttpRequest, page: int) -> str:

@@ -14,7 +14,7 @@ from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse
 from ninja.responses import NinjaJSONEncoder
 
-from pilotage.core.pagination import PageParams, page_url
+from pilotage.core.pagination import PageParams, envelope
 
 from .models import FundingLine, Project, ProjectStatus
 from .schemas import amount
@@ -47,15 +47,7 @@ def page_of_projects(request: HttpRequest, qs: QuerySet[Project], params: PagePa
     rows = list(qs.annotate(total=Window(Count("pk"))).values(*FIELDS, "total")[offset : offset + params.page_size])
     # A page past the last one has no row to carry the total: counted apart.
     count = rows[0]["total"] if rows else qs.count()
-    last_page = max(1, -(-count // params.page_size))
-    return {
-        "count": count,
-        "page": params.page,
-        "page_size": params.page_size,
-        "next": page_url(request, params.page + 1) if params.page < last_page else None,
-        "previous": page_url(request, min(params.page - 1, last_page)) if params.page > 1 else None,
-        "results": project_items(rows),
-    }
+    return {**envelope(request, params, count), "results": project_items(rows)}
 
 
 def project_items(rows: list[dict]) -> list[dict]:

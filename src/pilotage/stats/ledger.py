@@ -271,8 +271,8 @@ def refresh(*, wait: bool = True, progress=None) -> bool:
     With wait=False, gives up at once (returns False) when another transaction holds what the refresh needs.
     """
     try:
-        with transaction.atomic(), _lock(wait) as locked:
-            if not locked:
+        with transaction.atomic():
+            if not _take_lock(wait):
                 return False
             # Only the changes committed now: a write in flight adds its rows when it commits (the next refresh).
             marks = list(ChangedTerritory.objects.values_list("pk", "territory_id"))
@@ -293,23 +293,14 @@ def refresh(*, wait: bool = True, progress=None) -> bool:
     return not ChangedTerritory.objects.exists()
 
 
-class _lock:
-    """Only one refresh at a time; without waiting, a busy database answers False instead of blocking the reader."""
-
-    def __init__(self, wait: bool):
-        self.wait = wait
-
-    def __enter__(self) -> bool:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                function = "pg_advisory_xact_lock" if self.wait else "pg_try_advisory_xact_lock"
-                cursor.execute(f"SELECT {function}(7311)")
-                return self.wait or bool(cursor.fetchone()[0])
-            # SQLite: atomic() began an IMMEDIATE transaction, which already holds the only write lock.
-            return True
-
-    def __exit__(self, *exc) -> None:
-        return None
+def _take_lock(wait: bool) -> bool:
+    """Only one refresh at a time (for the current transaction); without waiting, False when another one runs."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite: atomic() began an IMMEDIATE transaction, which already holds the only write lock
+    with connection.cursor() as cursor:
+        function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+        cursor.execute(f"SELECT {function}(7311)")
+        return wait or bool(cursor.fetchone()[0])
 
 
 def rebuild(progress=None) -> None:
@@ -328,9 +319,9 @@ def rebuild(progress=None) -> None:
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-# A reader brings the totals up to date itself for a few changed territories (an edit, a small import); after a bulk
-# load or a migration, `pilotage refresh_figures` (or the import that made the changes) does it, and until then the
-# figures are computed from the records.
+# A reader brings the totals up to date itself for a few changed territories (an edit, a small import); after a
+# migration or an import touching more territories, `pilotage refresh_figures` does it (load_demo does it itself), and
+# until then the figures are computed from the records.
 READER_REFRESH_LIMIT = 500
 
 
